@@ -1,0 +1,75 @@
+"""optax_lrs: learning-rate schedules for JAX/Optax that jit, vmap over every hyperparameter and
+differentiate, as pytrees."""
+
+from optax_lrs._base import Schedule, available, get, grid, stack
+from optax_lrs._compose import binary, from_fn, join_schedules
+from optax_lrs._config import from_config, to_config
+from optax_lrs._cosine import (
+    cosine_annealing_warm_restarts,
+    cosine_decay_restarts,
+    cosine_decay_schedule,
+    sgdr_schedule,
+    warmup_cosine_decay_schedule,
+    warmup_hold_cosine_decay,
+)
+from optax_lrs._decay import (
+    constant_schedule,
+    exponential_decay,
+    exponential_decay_with_burnin,
+    inverse_time_decay,
+    k_decay,
+    linear_schedule,
+    multistep_decay,
+    natural_exp_decay,
+    piecewise_constant_schedule,
+    polynomial_decay,
+    polynomial_schedule,
+    step_decay,
+    transformer_schedule,
+)
+from optax_lrs._piecewise import (
+    cosine_onecycle_schedule,
+    linear_onecycle_schedule,
+    piecewise_interpolate_schedule,
+)
+from optax_lrs._warmup import warmup, warmup_constant_schedule, warmup_exponential_decay_schedule
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Schedule",
+    "available",
+    "binary",
+    "constant_schedule",
+    "cosine_annealing_warm_restarts",
+    "cosine_decay_restarts",
+    "cosine_decay_schedule",
+    "cosine_onecycle_schedule",
+    "exponential_decay",
+    "exponential_decay_with_burnin",
+    "from_config",
+    "from_fn",
+    "get",
+    "grid",
+    "inverse_time_decay",
+    "join_schedules",
+    "k_decay",
+    "linear_onecycle_schedule",
+    "linear_schedule",
+    "multistep_decay",
+    "natural_exp_decay",
+    "piecewise_constant_schedule",
+    "piecewise_interpolate_schedule",
+    "polynomial_decay",
+    "polynomial_schedule",
+    "sgdr_schedule",
+    "stack",
+    "step_decay",
+    "to_config",
+    "transformer_schedule",
+    "warmup",
+    "warmup_constant_schedule",
+    "warmup_cosine_decay_schedule",
+    "warmup_exponential_decay_schedule",
+    "warmup_hold_cosine_decay",
+]

@@ -1,0 +1,195 @@
+"""Composition: `join_schedules`, arithmetic between schedules, and `from_fn` for user functions.
+
+Composites are schedules too (pytrees whose children are schedules), so they batch, trace and
+configure like any other.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from optax_lrs import _math as m
+from optax_lrs._base import Schedule, as_leaf, check, child, int_leaf, is_number, register, static
+
+
+class _FromFn(Schedule):
+    name = "from_fn"
+    fn: Callable[..., Any] = static()
+    hyperparams: dict[str, jax.Array] = child()
+
+    def params(self):
+        return {"fn": self.fn, **self.hyperparams}
+
+    def value(self, t):
+        return self.fn(t, **self.hyperparams)
+
+
+@register()
+def from_fn(fn: Callable[..., jax.typing.ArrayLike] | str, **hyperparams: jax.typing.ArrayLike) -> Schedule:
+    """Wrap a pure `jnp` function `fn(t, **hyperparams)` as a Schedule whose hyperparams are leaves.
+
+    `fn` receives the clamped step (negative steps read as 0) and must be elementwise and free of
+    Python branching on values, so that the result jits, vmaps and differentiates like the built-in
+    schedules. `fn` may also be given as `"module:qualname"`; configs store it in that form, so only
+    importable functions (not lambdas) survive `to_config`.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> s = from_fn(lambda t, lr, k: lr * jnp.exp(-k * t), lr=0.1, k=0.5)
+      >>> round(float(s(2)), 6)
+      0.036788
+    """
+    fn = resolve_callable("from_fn", fn)
+    return _FromFn(fn, {k: as_leaf("from_fn", k, v, "float") for k, v in hyperparams.items()})
+
+
+def resolve_callable(fn_name: str, fn: Any) -> Callable[..., Any]:
+    if isinstance(fn, str):
+        module, _, qualname = fn.partition(":")
+        try:
+            obj = importlib.import_module(module)
+            for part in qualname.split("."):
+                obj = getattr(obj, part)
+        except (ImportError, AttributeError, ValueError):
+            raise ValueError(f"{fn_name}: fn must name an importable function 'module:qualname', got {fn!r}") from None
+        fn = obj
+    if not callable(fn):
+        raise ValueError(f"{fn_name}: fn must be callable, got {fn!r}")
+    return fn
+
+
+def as_schedule(fn_name: str, param: str, x: Any) -> Schedule:
+    """A schedule from a Schedule, a number (a constant) or any callable of the step."""
+    if isinstance(x, Schedule):
+        return x
+    if is_number(x) or isinstance(x, (jax.Array, np.ndarray)):
+        from optax_lrs._decay import constant_schedule
+
+        return constant_schedule(x)
+    if callable(x):
+        return _FromFn(x, {})
+    raise ValueError(f"{fn_name}: {param} must be a schedule, a callable or a number, got {x!r}")
+
+
+# --------------------------------------------------------------------------------------------------
+
+
+class _Join(Schedule):
+    name = "join_schedules"
+    # One Schedule with a leading piece axis when the pieces share a structure, else a tuple.
+    schedules: Schedule | tuple[Schedule, ...] = child()
+    boundaries: jax.Array = int_leaf()
+
+    def pieces(self) -> list[Schedule]:
+        if isinstance(self.schedules, tuple):
+            return list(self.schedules)
+        n = self.boundaries.shape[-1] + 1
+        return [jax.tree_util.tree_map(lambda x, i=i: x[i], self.schedules) for i in range(n)]
+
+    def params(self):
+        return {"schedules": self.pieces(), "boundaries": self.boundaries}
+
+    def value(self, t):
+        idx = m.piecewise_index(t, self.boundaries)
+        starts = jnp.concatenate([jnp.zeros(1, self.boundaries.dtype), self.boundaries])
+        local = t - starts[idx].astype(t.dtype)
+        if isinstance(self.schedules, tuple):
+            values = [jnp.broadcast_to(m.fl(s(local)), t.shape) for s in self.schedules]
+            return jnp.choose(idx, values, mode="clip")
+        # One evaluation per step: gather that step's piece, then evaluate it.
+        flat_idx, flat_t = idx.reshape(-1), local.reshape(-1)
+
+        def one(i, s):
+            return jax.tree_util.tree_map(lambda x: x[i], self.schedules)(s)
+
+        return jax.vmap(one)(flat_idx, flat_t).reshape(t.shape)
+
+
+@register(containers={"schedules": (list, tuple), "boundaries": (list, tuple, np.ndarray)})
+def join_schedules(schedules: Sequence[Callable[..., Any]], boundaries: Sequence[int] | jax.typing.ArrayLike) -> Schedule:
+    """Sequentially apply schedules, drop-in for `optax.join_schedules`.
+
+    For boundaries b_1 < ... < b_{n−1}, piece k runs on [b_k, b_{k+1}) and sees the step `t − b_k`
+    (b_0 = 0). Pieces may be any callables of the step. When they are Schedules of one structure,
+    they are stacked into a single schedule with a leading piece axis and each step evaluates only its
+    own piece after an O(log n) search, so evaluation and compile time stay flat as pieces grow;
+    otherwise every piece is evaluated and the step's value selected.
+
+    Example:
+      >>> from optax_lrs import constant_schedule, linear_schedule
+      >>> s = join_schedules([linear_schedule(0.0, 1.0, 10), constant_schedule(1.0)], [10])
+      >>> [float(s(t)) for t in (0, 5, 10, 50)]
+      [0.0, 0.5, 1.0, 1.0]
+    """
+    fn = "join_schedules"
+    pieces = [as_schedule(fn, f"schedules[{i}]", s) for i, s in enumerate(schedules)]
+    if not pieces:
+        raise ValueError(f"{fn}: schedules must be a non-empty sequence, got []")
+    if jnp.ndim(boundaries) != 1 or jnp.shape(boundaries)[0] != len(pieces) - 1:
+        raise ValueError(
+            f"{fn}: boundaries must be a sequence of len(schedules) - 1 = {len(pieces) - 1} steps, got {boundaries!r}"
+        )
+    check(fn, "boundaries", boundaries, ">= 0", lambda a: a >= 0)
+    check(fn, "boundaries", boundaries, "sorted in increasing order", lambda a: np.all(np.diff(a) >= 0))
+    b = as_leaf(fn, "boundaries", boundaries, "int")
+    if len(pieces) > 1 and _same_structure(pieces):
+        from optax_lrs._base import stack
+
+        return _Join(stack(pieces), b)
+    return _Join(tuple(pieces), b)
+
+
+def _same_structure(pieces: list[Schedule]) -> bool:
+    def shape(s):
+        return jax.tree_util.tree_structure(s), [(jnp.shape(x), jnp.result_type(x)) for x in jax.tree_util.tree_leaves(s)]
+
+    first = shape(pieces[0])
+    return all(shape(p) == first for p in pieces[1:])
+
+
+# --------------------------------------------------------------------------------------------------
+
+_OPS: dict[str, tuple[str, Callable[[jax.Array, jax.Array], jax.Array]]] = {
+    "add": ("+", jnp.add),
+    "sub": ("-", jnp.subtract),
+    "mul": ("*", jnp.multiply),
+    "div": ("/", jnp.divide),
+}
+
+
+class _Binary(Schedule):
+    name = "binary"
+    op: str = static()
+    left: Schedule = child()
+    right: Schedule = child()
+
+    def __repr__(self) -> str:
+        return f"({self.left!r} {_OPS[self.op][0]} {self.right!r})"
+
+    def value(self, t):
+        return _OPS[self.op][1](m.fl(self.left(t)), m.fl(self.right(t)))
+
+
+@register()
+def binary(op: str, left: Any, right: Any) -> Schedule:
+    """`left <op> right` step by step, op in "add", "sub", "mul", "div"; what `s1 * s2`, `s * c`,
+    `c + s`, `s / c` build (a number is a constant schedule). `s1 * s2` is PyTorch's
+    `ChainedScheduler` (multiplicative chaining)."""
+    fn = "binary"
+    if op not in _OPS:
+        raise ValueError(f"{fn}: op must be one of {', '.join(map(repr, _OPS))}, got {op!r}")
+    return _Binary(op, as_schedule(fn, "left", left), as_schedule(fn, "right", right))
+
+
+def _binary(op: str, left: Any, right: Any) -> Schedule:
+    if not (isinstance(left, Schedule) or is_number(left) or callable(left)):
+        return NotImplemented
+    if not (isinstance(right, Schedule) or is_number(right) or callable(right)):
+        return NotImplemented
+    return binary(op, left, right)

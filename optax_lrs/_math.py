@@ -1,0 +1,147 @@
+"""Numeric pieces shared by the schedules, written once.
+
+Everything here is elementwise, branch-free on values, and safe for `jax.grad` (no NaN gradients from
+the branch a `where` does not take).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from optax_lrs._base import float_dtype
+
+
+def fl(x: jax.typing.ArrayLike) -> jax.Array:
+    """As the default float dtype."""
+    return jnp.asarray(x).astype(float_dtype())
+
+
+def is_int(x: jax.typing.ArrayLike) -> bool:
+    return jnp.issubdtype(jnp.asarray(x).dtype, jnp.integer)
+
+
+def at_least_one(n: jax.typing.ArrayLike) -> jax.Array:
+    """A step count usable as a divisor (traced counts are not validated)."""
+    n = jnp.asarray(n)
+    return jnp.maximum(n, jnp.ones((), n.dtype))
+
+
+def safe_pow(x: jax.typing.ArrayLike, p: jax.typing.ArrayLike) -> jax.Array:
+    """`x ** p` for `x >= 0` with `0 ** 0 = 1`, `0 ** p = 0` (p > 0), and finite gradients at `x = 0`."""
+    x, p = fl(x), fl(p)
+    pos = x > 0
+    x_safe = jnp.where(pos, x, 1.0)
+    return jnp.where(pos, x_safe**p, jnp.where(p == 0, 1.0, 0.0))
+
+
+def floordiv(t: jax.typing.ArrayLike, d: jax.typing.ArrayLike) -> tuple[jax.Array, jax.Array]:
+    """`(t // d, t - d * (t // d))` for `d >= 1`: integer arithmetic when both are integers (exact for
+    every int32 step), otherwise floating point with a correction of the rounded quotient."""
+    t, d = jnp.asarray(t), at_least_one(d)
+    if is_int(t) and is_int(d):
+        q = t // d
+        return q, t - q * d
+    t, d = fl(t), fl(d)
+    q = jnp.floor(t / d)
+    r = t - q * d
+    q = jnp.where(r < 0, q - 1, jnp.where(r >= d, q + 1, q))
+    return q, t - q * d
+
+
+def floordiv_shifted(t: jax.Array, offset: jax.Array, d: jax.Array) -> jax.Array:
+    """`floor((t + offset) / d)` without overflowing int32 near 2**31 - 1."""
+    q, r = floordiv(t, d)
+    q2, _ = floordiv(r + offset, d)
+    return q + q2
+
+
+def ceildiv(t: jax.Array, d: jax.Array) -> jax.Array:
+    """`ceil(t / d)` for `t >= 0`, without overflow."""
+    q, r = floordiv(t, d)
+    return q + (r > 0).astype(q.dtype)
+
+
+def progress(t: jax.Array, steps: jax.typing.ArrayLike) -> jax.Array:
+    """`min(t, T) / T` as a float in [0, 1]."""
+    steps = at_least_one(steps)
+    return fl(jnp.minimum(t, steps.astype(jnp.result_type(t, steps)))) / fl(steps)
+
+
+def lerp(start: jax.typing.ArrayLike, end: jax.typing.ArrayLike, pct: jax.Array) -> jax.Array:
+    """Linear interpolation, `start` at pct 0, `end` at pct 1 (optax's order of operations)."""
+    return (end - start) * pct + start
+
+
+def cos_interp(start: jax.typing.ArrayLike, end: jax.typing.ArrayLike, pct: jax.Array) -> jax.Array:
+    """Cosine interpolation, `start` at pct 0, `end` at pct 1 (optax's order of operations)."""
+    return end + (start - end) / 2.0 * (jnp.cos(jnp.pi * pct) + 1)
+
+
+def half_cosine(frac: jax.Array) -> jax.Array:
+    """`½(1 + cos(π·frac))`: 1 at frac 0, 0 at frac 1."""
+    return 0.5 * (1 + jnp.cos(jnp.pi * frac))
+
+
+def polynomial(t, init_value, end_value, power, transition_steps, transition_begin):
+    """optax `polynomial_schedule`, including its constant fallback for `transition_steps <= 0`."""
+    count = jnp.clip(t - transition_begin, 0, jnp.maximum(transition_steps, 0))
+    frac = 1 - fl(count) / fl(at_least_one(transition_steps))
+    v = (init_value - end_value) * safe_pow(frac, power) + end_value
+    return jnp.where(transition_steps > 0, v, init_value)
+
+
+def cosine_decay(t, init_value, decay_steps, alpha, exponent):
+    """optax `cosine_decay_schedule`."""
+    decayed = (1 - alpha) * safe_pow(half_cosine(progress(t, decay_steps)), exponent) + alpha
+    return init_value * decayed
+
+
+def exponential(t, init_value, transition_steps, decay_rate, transition_begin, staircase, end_value):
+    """optax `exponential_decay`, including its constant fallback for `transition_steps <= 0` or
+    `decay_rate == 0` and its clip at `end_value` (a floor when decaying, a ceiling when growing)."""
+    begin = jnp.maximum(transition_begin, 0)
+    decreased = t - begin
+    steps = at_least_one(transition_steps)
+    if staircase:
+        p = fl(floordiv(jnp.maximum(decreased, 0), steps)[0])
+    else:
+        p = fl(decreased) / fl(steps)
+    rate = jnp.where(decay_rate > 0, decay_rate, 1.0)
+    v = jnp.where(decreased <= 0, init_value, init_value * jnp.power(rate, p))
+    if end_value is not None:
+        v = jnp.where(decay_rate < 1, jnp.maximum(v, end_value), jnp.minimum(v, end_value))
+    return jnp.where((transition_steps > 0) & (decay_rate != 0), v, init_value)
+
+
+def piecewise_index(t: jax.Array, boundaries: jax.Array) -> jax.Array:
+    """Number of boundaries `b <= t` (boundaries sorted): O(log n)."""
+    return jnp.searchsorted(boundaries, t.astype(jnp.result_type(t, boundaries)), side="right")
+
+
+def geometric_cycle(t, first, mult):
+    """Cycle index `i` (as a float) and fraction in [0, 1) of step `t` in restarts whose cycle `i`
+    lasts `first * mult**i` steps.
+
+    For `mult == 1` (and integer steps) the phase is integer arithmetic, exact up to 2**31 - 1. For
+    `mult > 1` the index comes from the closed form `log1p(t/first·(mult−1)) / log(mult)`, corrected by
+    one comparison each way against the cycle starts, so a restart step gets its exact index whenever
+    the cycle start is representable (every start below 2**24 in float32). O(1) in the cycle count.
+    """
+    first = at_least_one(first)
+    mult = jnp.maximum(fl(mult), 1.0)
+    q, r = floordiv(t, first)
+    i_const, frac_const = fl(q), fl(r) / fl(first)
+
+    m = jnp.where(mult == 1, 2.0, mult)
+    tf, ff = fl(t), fl(first)
+
+    def start(k):
+        return ff * (m**k - 1) / (m - 1)
+
+    i = jnp.floor(jnp.log1p(tf / ff * (m - 1)) / jnp.log(m))
+    i = jnp.where(tf < start(i), i - 1, i)
+    i = jnp.where(tf >= start(i + 1), i + 1, i)
+    frac = jnp.clip((tf - start(i)) / (ff * m**i), 0.0, 1.0)
+    geometric = mult != 1
+    return jnp.where(geometric, i, i_const), jnp.where(geometric, frac, frac_const)
