@@ -216,7 +216,12 @@ class Schedule:
             np.asarray(x).dtype == np.asarray(y).dtype and np.array_equal(x, y) for x, y in zip(a, b)
         )
 
-    __hash__ = None  # leaves are arrays: equal schedules need not be identical objects
+    def __hash__(self) -> int:
+        # consistent with __eq__, so a schedule can be a dict key or `jax.jit(sched)`'s function
+        leaves, treedef = jax.tree_util.tree_flatten(self)
+        if is_traced(leaves):
+            return id(self)
+        return hash((treedef, tuple(np.asarray(x).tobytes() for x in leaves)))
 
     # composition ---------------------------------------------------------------------------------
 

@@ -131,7 +131,7 @@ def join_schedules(schedules: Sequence[Callable[..., Any]], boundaries: Sequence
     pieces = [as_schedule(fn, f"schedules[{i}]", s) for i, s in enumerate(schedules)]
     if not pieces:
         raise ValueError(f"{fn}: schedules must be a non-empty sequence, got []")
-    if jnp.ndim(boundaries) != 1 or jnp.shape(boundaries)[0] != len(pieces) - 1:
+    if np.ndim(boundaries) != 1 or np.shape(boundaries)[0] != len(pieces) - 1:
         raise ValueError(
             f"{fn}: boundaries must be a sequence of len(schedules) - 1 = {len(pieces) - 1} steps, got {boundaries!r}"
         )

@@ -124,7 +124,7 @@ def step_decay(
 
 
 def _boundaries(fn, param, boundaries):
-    if jnp.ndim(boundaries) != 1:
+    if np.ndim(boundaries) != 1:
         raise ValueError(f"{fn}: {param} must be a 1-D sequence of steps, got {boundaries!r}")
     check(fn, param, boundaries, ">= 0", lambda a: a >= 0)
     check(fn, param, boundaries, "sorted in increasing order", lambda a: np.all(np.diff(a) >= 0))

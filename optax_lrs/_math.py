@@ -63,9 +63,13 @@ def ceildiv(t: jax.Array, d: jax.Array) -> jax.Array:
 
 
 def progress(t: jax.Array, steps: jax.typing.ArrayLike) -> jax.Array:
-    """`min(t, T) / T` as a float in [0, 1]."""
+    """`min(t, T) / T` as a float in [0, 1], exactly 0 at t = 0 and exactly 1 from t = T on.
+
+    (XLA on CPU divides a vector by a scalar as a multiplication by its reciprocal, so `T / T` can
+    miss 1 by an ulp; that ulp is visible through powers such as sqrt(1 − p).)
+    """
     steps = at_least_one(steps)
-    return fl(jnp.minimum(t, steps.astype(jnp.result_type(t, steps)))) / fl(steps)
+    return jnp.where(t >= steps, 1.0, fl(jnp.minimum(t, steps)) / fl(steps))
 
 
 def lerp(start: jax.typing.ArrayLike, end: jax.typing.ArrayLike, pct: jax.Array) -> jax.Array:
@@ -85,8 +89,7 @@ def half_cosine(frac: jax.Array) -> jax.Array:
 
 def polynomial(t, init_value, end_value, power, transition_steps, transition_begin):
     """optax `polynomial_schedule`, including its constant fallback for `transition_steps <= 0`."""
-    count = jnp.clip(t - transition_begin, 0, jnp.maximum(transition_steps, 0))
-    frac = 1 - fl(count) / fl(at_least_one(transition_steps))
+    frac = 1 - progress(jnp.maximum(t - transition_begin, 0), transition_steps)
     v = (init_value - end_value) * safe_pow(frac, power) + end_value
     return jnp.where(transition_steps > 0, v, init_value)
 
