@@ -29,7 +29,11 @@ def _cos(**kw):
 
 CASES = [
     Case("constant_schedule", dict(value=0.3)),
-    Case("step_decay", dict(init_value=0.1, decay_rate=0.5, decay_steps=10, offset=1, end_value=0.01)),
+    Case(
+        "step_decay",
+        dict(init_value=0.1, decay_rate=0.5, decay_steps=10, offset=1, end_value=0.01),
+        vmap={"offset": [1, 5]},
+    ),
     Case("step_decay", dict(init_value=0.1, decay_rate=0.5, decay_steps=7)),
     Case("multistep_decay", dict(init_value=1.0, boundaries=[25, 75, 90], decay_rate=0.5)),
     Case("multistep_decay", dict(init_value=1.0, boundaries=[25, 75], decay_rate=0.3, end_value=0.2)),
