@@ -223,7 +223,8 @@ class _CosineRestarts(Schedule):
     alpha: jax.Array = float_leaf()
 
     def value(self, t):
-        i, frac = m.geometric_cycle(t, self.first_decay_steps, self.t_mul)
+        i, offset, length = m.geometric_cycle(t, self.first_decay_steps, self.t_mul)
+        frac = jnp.clip(offset / length, 0.0, 1.0)
         peak = jnp.power(jnp.clip(self.m_mul, 0.0, 1.0), i)
         return self.init_value * ((1 - self.alpha) * peak * m.half_cosine(frac) + self.alpha)
 
@@ -313,13 +314,14 @@ class _WarmRestarts(Schedule):
         # inside the table: exact integers
         i_safe = jnp.minimum(i_tab, _TABLE_CYCLES - 1)
         start = starts[i_safe]
-        length = starts[i_safe + 1] - start
-        frac_tab = (m.fl(t_units - start) * m.fl(unit) + m.fl(rem)) / (m.fl(length) * m.fl(unit))
         # after it: cycles keep growing by period_mult
-        after = jnp.maximum(t_units - starts[-1], 0)
-        j, frac_after_units = m.geometric_cycle(after, after_period, mult)
+        j, offset_after, length_after = m.geometric_cycle(
+            jnp.maximum(t_units - starts[-1], 0), after_period, mult
+        )
         i = jnp.where(in_table, m.fl(i_tab), _TABLE_CYCLES + j)
-        frac = jnp.where(in_table, frac_tab, frac_after_units)
+        offset = jnp.where(in_table, m.fl(t_units - start), offset_after)
+        length = jnp.where(in_table, m.fl(starts[i_safe + 1] - start), length_after)
+        frac = jnp.clip((offset * m.fl(unit) + m.fl(rem)) / (length * m.fl(unit)), 0.0, 1.0)
         peak = self.max_value * jnp.power(jnp.clip(self.decay, 0.0, 1.0), i)
         return self.min_value + 0.5 * (peak - self.min_value) * (1 + jnp.cos(jnp.pi * frac))
 

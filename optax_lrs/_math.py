@@ -123,18 +123,18 @@ def piecewise_index(t: jax.Array, boundaries: jax.Array) -> jax.Array:
 
 
 def geometric_cycle(t, first, mult):
-    """Cycle index `i` (as a float) and fraction in [0, 1) of step `t` in restarts whose cycle `i`
-    lasts `first * mult**i` steps.
+    """Where step `t` falls in restarts whose cycle `i` lasts `first * mult**i` steps.
 
-    For `mult == 1` (and integer steps) the phase is integer arithmetic, exact up to 2**31 - 1. For
-    `mult > 1` the index comes from the closed form `log1p(t/first·(mult−1)) / log(mult)`, corrected by
-    one comparison each way against the cycle starts, so a restart step gets its exact index whenever
-    the cycle start is representable (every start below 2**24 in float32). O(1) in the cycle count.
+    Returns `(i, offset, length)` as floats: the cycle index, the steps since the cycle started and
+    the cycle's length (the fraction is `offset / length`). For `mult == 1` (and integer steps) this
+    is integer arithmetic, exact up to 2**31 - 1. For `mult > 1` the index comes from the closed form
+    `log1p(t/first·(mult−1)) / log(mult)`, corrected by one comparison each way against the cycle
+    starts, so a restart step gets its exact index whenever the cycle start is representable (every
+    start below 2**24 in float32). O(1) in the number of cycles.
     """
     first = at_least_one(first)
     mult = jnp.maximum(fl(mult), 1.0)
     q, r = floordiv(t, first)
-    i_const, frac_const = fl(q), fl(r) / fl(first)
 
     m = jnp.where(mult == 1, 2.0, mult)
     tf, ff = fl(t), fl(first)
@@ -145,6 +145,9 @@ def geometric_cycle(t, first, mult):
     i = jnp.floor(jnp.log1p(tf / ff * (m - 1)) / jnp.log(m))
     i = jnp.where(tf < start(i), i - 1, i)
     i = jnp.where(tf >= start(i + 1), i + 1, i)
-    frac = jnp.clip((tf - start(i)) / (ff * m**i), 0.0, 1.0)
     geometric = mult != 1
-    return jnp.where(geometric, i, i_const), jnp.where(geometric, frac, frac_const)
+    return (
+        jnp.where(geometric, i, fl(q)),
+        jnp.where(geometric, tf - start(i), fl(r)),
+        jnp.where(geometric, ff * m**i, ff),
+    )
