@@ -1,0 +1,90 @@
+"""Every concrete bad value a docstring rules out raises ValueError naming function, parameter, value."""
+
+import pytest
+
+import optax_lrs as o
+
+C = o.cosine_decay_schedule(1.0, 10)
+
+BAD = [
+    ("step_decay", dict(init_value=0.1, decay_rate=-0.5, decay_steps=10), "decay_rate", "-0.5"),
+    ("step_decay", dict(init_value=0.1, decay_rate=0.5, decay_steps=0), "decay_steps", "0"),
+    ("step_decay", dict(init_value=0.1, decay_rate=0.5, decay_steps=2.5), "decay_steps", "2.5"),
+    ("step_decay", dict(init_value=float("nan"), decay_rate=0.5, decay_steps=2), "init_value", "nan"),
+    ("multistep_decay", dict(init_value=0.1, boundaries=[30, 10], decay_rate=0.5), "boundaries", "[30, 10]"),
+    ("multistep_decay", dict(init_value=0.1, boundaries=[-1, 10], decay_rate=0.5), "boundaries", "[-1, 10]"),
+    ("multistep_decay", dict(init_value=0.1, boundaries=5, decay_rate=0.5), "boundaries", "5"),
+    ("multistep_decay", dict(init_value=0.1, boundaries=[5], decay_rate=-1.0), "decay_rate", "-1.0"),
+    ("piecewise_constant_schedule", dict(init_value=0.1, boundaries_and_scales={5: -0.5}), "boundaries_and_scales", "-0.5"),
+    ("piecewise_constant_schedule", dict(init_value=0.1, boundaries_and_scales={"a": 0.5}), "boundaries_and_scales", "a"),
+    ("exponential_decay", dict(init_value=0.1, transition_steps=10, decay_rate=-0.5), "decay_rate", "-0.5"),
+    ("natural_exp_decay", dict(init_value=0.1, decay_rate=-1.0), "decay_rate", "-1.0"),
+    ("natural_exp_decay", dict(init_value=0.1, decay_rate=1.0, decay_steps=0), "decay_steps", "0"),
+    ("inverse_time_decay", dict(init_value=0.1, decay_rate=-1.0), "decay_rate", "-1.0"),
+    ("inverse_time_decay", dict(init_value=0.1, decay_rate=1.0, decay_steps=-2), "decay_steps", "-2"),
+    ("polynomial_schedule", dict(init_value=0.1, end_value=0.0, power=-1.0, transition_steps=10), "power", "-1.0"),
+    ("polynomial_decay", dict(init_value=0.1, decay_steps=0), "decay_steps", "0"),
+    ("polynomial_decay", dict(init_value=0.1, decay_steps=10, power=-2.0), "power", "-2.0"),
+    ("k_decay", dict(init_value=0.1, decay_steps=-1), "decay_steps", "-1"),
+    ("k_decay", dict(init_value=0.1, decay_steps=10, k=0.0), "k", "0.0"),
+    ("k_decay", dict(init_value=0.1, decay_steps=10, power=-1.0), "power", "-1.0"),
+    ("cosine_decay_schedule", dict(init_value=0.1, decay_steps=-3), "decay_steps", "-3"),
+    ("cosine_decay_schedule", dict(init_value=0.1, decay_steps=10, exponent=-1.0), "exponent", "-1.0"),
+    ("exponential_decay_with_burnin", dict(init_value=0.1, decay_steps=0, decay_rate=0.5), "decay_steps", "0"),
+    ("exponential_decay_with_burnin", dict(init_value=0.1, decay_steps=10, decay_rate=-0.5), "decay_rate", "-0.5"),
+    ("exponential_decay_with_burnin", dict(init_value=0.1, decay_steps=10, decay_rate=0.5, burnin_steps=-1),
+     "burnin_steps", "-1"),
+    ("cosine_decay_restarts", dict(init_value=0.1, first_decay_steps=0), "first_decay_steps", "0"),
+    ("cosine_decay_restarts", dict(init_value=0.1, first_decay_steps=10, t_mul=0.5), "t_mul", "0.5"),
+    ("cosine_decay_restarts", dict(init_value=0.1, first_decay_steps=10, m_mul=1.5), "m_mul", "1.5"),
+    ("cosine_annealing_warm_restarts", dict(max_value=0.1, first_period=0), "first_period", "0"),
+    ("cosine_annealing_warm_restarts", dict(max_value=0.1, first_period=5, period_mult=0.9), "period_mult", "0.9"),
+    ("cosine_annealing_warm_restarts", dict(max_value=0.1, first_period=5, decay=2.0), "decay", "2.0"),
+    ("cosine_annealing_warm_restarts", dict(max_value=0.1, first_period=5, steps_per_period_unit=0),
+     "steps_per_period_unit", "0"),
+    ("warmup_cosine_decay_schedule", dict(init_value=0.0, peak_value=1.0, warmup_steps=10, decay_steps=10),
+     "decay_steps", "10"),
+    ("warmup_cosine_decay_schedule", dict(init_value=0.0, peak_value=1.0, warmup_steps=-1, decay_steps=10),
+     "warmup_steps", "-1"),
+    ("warmup_hold_cosine_decay", dict(peak_value=1.0, total_steps=10, warmup_steps=8, hold_steps=5), "total_steps",
+     "10"),
+    ("warmup_hold_cosine_decay", dict(peak_value=1.0, total_steps=10, hold_steps=-1), "hold_steps", "-1"),
+    ("warmup_hold_cosine_decay", dict(peak_value=1.0, total_steps=0), "total_steps", "0"),
+    ("transformer_schedule", dict(d_model=0), "d_model", "0"),
+    ("transformer_schedule", dict(d_model=512, warmup_steps=0), "warmup_steps", "0"),
+    ("piecewise_interpolate_schedule", dict(interpolate_type="cubic", init_value=1.0), "interpolate_type", "cubic"),
+    ("piecewise_interpolate_schedule", dict(interpolate_type="linear", init_value=1.0,
+                                            boundaries_and_scales={5: -1.0}), "boundaries_and_scales", "-1.0"),
+    ("linear_onecycle_schedule", dict(transition_steps=0, peak_value=1.0), "transition_steps", "0"),
+    ("linear_onecycle_schedule", dict(transition_steps=10, peak_value=1.0, pct_start=1.5), "pct_start", "1.5"),
+    ("linear_onecycle_schedule", dict(transition_steps=10, peak_value=1.0, pct_start=0.5, pct_final=0.2), "pct_final",
+     "0.2"),
+    ("linear_onecycle_schedule", dict(transition_steps=10, peak_value=1.0, div_factor=0.0), "div_factor", "0.0"),
+    ("cosine_onecycle_schedule", dict(transition_steps=-5, peak_value=1.0), "transition_steps", "-5"),
+    ("cosine_onecycle_schedule", dict(transition_steps=10, peak_value=1.0, final_div_factor=-1.0),
+     "final_div_factor", "-1.0"),
+    ("warmup", dict(schedule=C, warmup_steps=-1), "warmup_steps", "-1"),
+    ("warmup", dict(schedule=C, warmup_steps=5, mode="quadratic"), "mode", "quadratic"),
+    ("warmup", dict(schedule=C, warmup_steps=5, mode="exponential", init_value=0.0), "init_value", "0.0"),
+    ("warmup", dict(schedule="not a schedule", warmup_steps=5), "schedule", "not a schedule"),
+    ("join_schedules", dict(schedules=[C, C], boundaries=[]), "boundaries", "[]"),
+    ("join_schedules", dict(schedules=[C, C, C], boundaries=[20, 10]), "boundaries", "[20, 10]"),
+    ("sgdr_schedule", dict(cosine_kwargs=[]), "cosine_kwargs", "[]"),
+    ("sgdr_schedule", dict(cosine_kwargs=[dict(init_value=0.0)]), "cosine_kwargs[0]", "peak_value"),
+    ("constant_schedule", dict(value="high"), "value", "high"),
+    ("constant_schedule", dict(value=True), "value", "True"),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "param", "shown"), BAD, ids=[f"{b[0]}-{b[2]}-{i}" for i, b in enumerate(BAD)])
+def test_bad_values_raise_value_error(name, kwargs, param, shown):
+    with pytest.raises(ValueError) as info:
+        o.get(name, **kwargs)
+    message = str(info.value)
+    assert message.startswith(f"{name}: {param}"), message
+    assert shown in message, message
+
+
+def test_unknown_mode_lists_valid_ones():
+    with pytest.raises(ValueError, match="'linear', 'cosine', 'exponential', 'constant', 'scale'"):
+        o.warmup(C, 5, mode="cubic")
