@@ -2,7 +2,7 @@
 differentiate, as pytrees."""
 
 from optax_lrs._base import Schedule, available, get, grid, stack
-from optax_lrs._compose import binary, from_fn, join_schedules
+from optax_lrs._compose import binary, from_fn, join_schedules, select
 from optax_lrs._config import from_config, to_config
 from optax_lrs._cosine import (
     cosine_annealing_warm_restarts,
@@ -62,6 +62,7 @@ __all__ = [
     "piecewise_interpolate_schedule",
     "polynomial_decay",
     "polynomial_schedule",
+    "select",
     "sgdr_schedule",
     "stack",
     "step_decay",

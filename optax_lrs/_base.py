@@ -212,9 +212,7 @@ class Schedule:
         b, tb = jax.tree_util.tree_flatten(other)
         if ta != tb or is_traced(a) or is_traced(b):
             return ta == tb and all(x is y for x, y in zip(a, b))
-        return all(
-            np.asarray(x).dtype == np.asarray(y).dtype and np.array_equal(x, y) for x, y in zip(a, b)
-        )
+        return all(np.asarray(x).dtype == np.asarray(y).dtype and np.array_equal(x, y) for x, y in zip(a, b))
 
     def __hash__(self) -> int:
         # consistent with __eq__, so a schedule can be a dict key or `jax.jit(sched)`'s function

@@ -57,7 +57,9 @@ def resolve_callable(fn_name: str, fn: Any) -> Callable[..., Any]:
             for part in qualname.split("."):
                 obj = getattr(obj, part)
         except (ImportError, AttributeError, ValueError):
-            raise ValueError(f"{fn_name}: fn must name an importable function 'module:qualname', got {fn!r}") from None
+            raise ValueError(
+                f"{fn_name}: fn must name an importable function 'module:qualname', got {fn!r}"
+            ) from None
         fn = obj
     if not callable(fn):
         raise ValueError(f"{fn_name}: fn must be callable, got {fn!r}")
@@ -112,7 +114,9 @@ class _Join(Schedule):
 
 
 @register(containers={"schedules": (list, tuple), "boundaries": (list, tuple, np.ndarray)})
-def join_schedules(schedules: Sequence[Callable[..., Any]], boundaries: Sequence[int] | jax.typing.ArrayLike) -> Schedule:
+def join_schedules(
+    schedules: Sequence[Callable[..., Any]], boundaries: Sequence[int] | jax.typing.ArrayLike
+) -> Schedule:
     """Sequentially apply schedules, drop-in for `optax.join_schedules`.
 
     For boundaries b_1 < ... < b_{n−1}, piece k runs on [b_k, b_{k+1}) and sees the step `t − b_k`
@@ -133,7 +137,8 @@ def join_schedules(schedules: Sequence[Callable[..., Any]], boundaries: Sequence
         raise ValueError(f"{fn}: schedules must be a non-empty sequence, got []")
     if np.ndim(boundaries) != 1 or np.shape(boundaries)[0] != len(pieces) - 1:
         raise ValueError(
-            f"{fn}: boundaries must be a sequence of len(schedules) - 1 = {len(pieces) - 1} steps, got {boundaries!r}"
+            f"{fn}: boundaries must be a sequence of len(schedules) - 1 = {len(pieces) - 1} steps, "
+            f"got {boundaries!r}"
         )
     check(fn, "boundaries", boundaries, ">= 0", lambda a: a >= 0)
     check(fn, "boundaries", boundaries, "sorted in increasing order", lambda a: np.all(np.diff(a) >= 0))
@@ -147,7 +152,9 @@ def join_schedules(schedules: Sequence[Callable[..., Any]], boundaries: Sequence
 
 def _same_structure(pieces: list[Schedule]) -> bool:
     def shape(s):
-        return jax.tree_util.tree_structure(s), [(jnp.shape(x), jnp.result_type(x)) for x in jax.tree_util.tree_leaves(s)]
+        return jax.tree_util.tree_structure(s), [
+            (jnp.shape(x), jnp.result_type(x)) for x in jax.tree_util.tree_leaves(s)
+        ]
 
     first = shape(pieces[0])
     return all(shape(p) == first for p in pieces[1:])
@@ -193,3 +200,41 @@ def _binary(op: str, left: Any, right: Any) -> Schedule:
     if not (isinstance(right, Schedule) or is_number(right) or callable(right)):
         return NotImplemented
     return binary(op, left, right)
+
+
+# --------------------------------------------------------------------------------------------------
+
+
+class _Select(Schedule):
+    name = "select"
+    schedules: tuple[Schedule, ...] = child()
+    index: jax.Array = int_leaf()
+
+    def params(self):
+        return {"schedules": list(self.schedules), "index": self.index}
+
+    def value(self, t):
+        values = [jnp.broadcast_to(m.fl(s(t)), t.shape) for s in self.schedules]
+        return jnp.choose(jnp.clip(self.index, 0, len(values) - 1), values, mode="clip")
+
+
+@register(containers={"schedules": (list, tuple)})
+def select(schedules: Sequence[Callable[..., Any]], index: jax.typing.ArrayLike) -> Schedule:
+    """The value of `schedules[index]`, where `index` may be traced.
+
+    Every schedule is evaluated and the indexed value selected, so a `jax.vmap` over `index` runs
+    different schedule families side by side in one compiled program (what `stack` cannot do, since
+    it needs one structure). A traced index outside [0, len − 1] is clipped.
+
+    Example:
+      >>> from optax_lrs import constant_schedule, linear_schedule
+      >>> s = select([constant_schedule(0.5), linear_schedule(0.0, 1.0, 10)], 1)
+      >>> float(s(5))
+      0.5
+    """
+    fn = "select"
+    pieces = tuple(as_schedule(fn, f"schedules[{i}]", s) for i, s in enumerate(schedules))
+    if not pieces:
+        raise ValueError(f"{fn}: schedules must be a non-empty sequence, got []")
+    check(fn, "index", index, f"in [0, {len(pieces) - 1}]", lambda a: (a >= 0) & (a < len(pieces)))
+    return _Select(pieces, as_leaf(fn, "index", index, "int"))

@@ -60,7 +60,9 @@ def _decode(value: Any) -> Any:
 def from_config(config: dict[str, Any]) -> Schedule:
     """Rebuild a schedule from `to_config`'s output (after a JSON round trip too)."""
     if not _is_config(config):
-        raise ValueError(f"from_config: config must be a dict with keys 'schedule' and 'params', got {config!r}")
+        raise ValueError(
+            f"from_config: config must be a dict with keys 'schedule' and 'params', got {config!r}"
+        )
     params = {k: _decode(v) for k, v in config["params"].items()}
     return get(config["schedule"], **params)
 

@@ -403,7 +403,9 @@ def sgdr_schedule(cosine_kwargs: Iterable[Mapping[str, Any]]) -> Schedule:
         try:
             cycles.append(warmup_cosine_decay_schedule(**kwargs))
         except TypeError as e:
-            raise ValueError(f"{fn}: cosine_kwargs[{i}] is not valid for warmup_cosine_decay_schedule: {e}") from None
+            raise ValueError(
+                f"{fn}: cosine_kwargs[{i}] is not valid for warmup_cosine_decay_schedule: {e}"
+            ) from None
     boundaries = jnp.cumsum(jnp.stack([c.decay_steps for c in cycles]))[:-1]
     joined = join_schedules(cycles, boundaries)
     return _SGDR(joined.schedules, joined.boundaries)

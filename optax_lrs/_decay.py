@@ -5,6 +5,7 @@ Transformer ("Noam") schedule."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -335,7 +336,9 @@ class _NaturalExp(Schedule):
     staircase: bool = static()
 
     def value(self, t):
-        return self.init_value * jnp.exp(-self.decay_rate * _decay_progress(t, self.decay_steps, self.staircase))
+        return self.init_value * jnp.exp(
+            -self.decay_rate * _decay_progress(t, self.decay_steps, self.staircase)
+        )
 
 
 @register()

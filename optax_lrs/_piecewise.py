@@ -83,7 +83,9 @@ def piecewise_interpolate_schedule(
     fn = "piecewise_interpolate_schedule"
     check_choice(fn, "interpolate_type", interpolate_type, tuple(_INTERPOLATE))
     bounds, scales = split_boundaries_and_scales(fn, boundaries_and_scales)
-    return _PiecewiseInterpolate(interpolate_type, as_leaf(fn, "init_value", init_value, "float"), bounds, scales)
+    return _PiecewiseInterpolate(
+        interpolate_type, as_leaf(fn, "init_value", init_value, "float"), bounds, scales
+    )
 
 
 # --------------------------------------------------------------------------------------------------

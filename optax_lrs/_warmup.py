@@ -110,7 +110,11 @@ class _WarmupConstant(_Polynomial):
     name = "warmup_constant_schedule"
 
     def params(self):
-        return {"init_value": self.init_value, "peak_value": self.end_value, "warmup_steps": self.transition_steps}
+        return {
+            "init_value": self.init_value,
+            "peak_value": self.end_value,
+            "warmup_steps": self.transition_steps,
+        }
 
 
 @register()

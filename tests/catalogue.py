@@ -9,6 +9,8 @@ batched over [v, default_other(v)].
 import dataclasses
 from typing import Any
 
+import jax.numpy as jnp
+
 import optax_lrs as o
 
 
@@ -27,6 +29,11 @@ def _cos(**kw):
     return o.cosine_decay_schedule(**kw)
 
 
+def damped(t, lr, k):
+    """A user's schedule for `from_fn` (importable, so its config round-trips)."""
+    return lr / (1.0 + k * jnp.sqrt(t))
+
+
 CASES = [
     Case("constant_schedule", dict(value=0.3)),
     Case(
@@ -41,13 +48,23 @@ CASES = [
     Case("exponential_decay", dict(init_value=0.5, transition_steps=7, decay_rate=0.8)),
     Case(
         "exponential_decay",
-        dict(init_value=0.5, transition_steps=7, decay_rate=0.8, transition_begin=20, staircase=True, end_value=0.1),
+        dict(
+            init_value=0.5,
+            transition_steps=7,
+            decay_rate=0.8,
+            transition_begin=20,
+            staircase=True,
+            end_value=0.1,
+        ),
     ),
     Case("natural_exp_decay", dict(init_value=0.1, decay_rate=0.1, decay_steps=3)),
     Case("natural_exp_decay", dict(init_value=0.1, decay_rate=0.1, decay_steps=3, staircase=True)),
     Case("inverse_time_decay", dict(init_value=0.1, decay_rate=0.5, decay_steps=10)),
     Case("inverse_time_decay", dict(init_value=0.1, decay_rate=0.5, decay_steps=10, staircase=True)),
-    Case("polynomial_schedule", dict(init_value=1.0, end_value=0.01, power=2.0, transition_steps=80, transition_begin=5)),
+    Case(
+        "polynomial_schedule",
+        dict(init_value=1.0, end_value=0.01, power=2.0, transition_steps=80, transition_begin=5),
+    ),
     Case("linear_schedule", dict(init_value=0.0, end_value=0.3, transition_steps=33, transition_begin=7)),
     Case("polynomial_decay", dict(init_value=1.0, decay_steps=40, end_value=0.1, power=0.9)),
     Case("polynomial_decay", dict(init_value=1.0, decay_steps=40, end_value=0.1, power=2.0, cycle=True)),
@@ -55,17 +72,30 @@ CASES = [
     Case("cosine_decay_schedule", dict(init_value=0.7, decay_steps=50, alpha=0.1, exponent=2.0)),
     Case(
         "exponential_decay_with_burnin",
-        dict(init_value=0.1, decay_steps=10, decay_rate=0.7, burnin_value=0.01, burnin_steps=15, min_value=0.005),
+        dict(
+            init_value=0.1,
+            decay_steps=10,
+            decay_rate=0.7,
+            burnin_value=0.01,
+            burnin_steps=15,
+            min_value=0.005,
+        ),
     ),
     Case(
         "cosine_decay_restarts",
         dict(init_value=1.0, first_decay_steps=20, t_mul=2.0, m_mul=0.8, alpha=0.05),
         vmap={"t_mul": [2.0, 1.5]},
     ),
-    Case("cosine_decay_restarts", dict(init_value=1.0, first_decay_steps=20, t_mul=1.0), vmap={"t_mul": [1.0, 2.0]}),
+    Case(
+        "cosine_decay_restarts",
+        dict(init_value=1.0, first_decay_steps=20, t_mul=1.0),
+        vmap={"t_mul": [1.0, 2.0]},
+    ),
     Case(
         "cosine_annealing_warm_restarts",
-        dict(max_value=1.0, first_period=3, period_mult=1.5, min_value=0.01, decay=0.8, steps_per_period_unit=4),
+        dict(
+            max_value=1.0, first_period=3, period_mult=1.5, min_value=0.01, decay=0.8, steps_per_period_unit=4
+        ),
         vmap={"period_mult": [1.5, 2.0]},
     ),
     Case(
@@ -93,26 +123,74 @@ CASES = [
     Case("warmup_constant_schedule", dict(init_value=0.01, peak_value=0.5, warmup_steps=12)),
     Case(
         "warmup_exponential_decay_schedule",
-        dict(init_value=0.01, peak_value=0.5, warmup_steps=10, transition_steps=8, decay_rate=0.7, end_value=0.05),
+        dict(
+            init_value=0.01,
+            peak_value=0.5,
+            warmup_steps=10,
+            transition_steps=8,
+            decay_rate=0.7,
+            end_value=0.05,
+        ),
     ),
     Case(
         "piecewise_interpolate_schedule",
         dict(interpolate_type="cosine", init_value=1.0, boundaries_and_scales={10: 0.5, 40: 0.1}),
     ),
-    Case("linear_onecycle_schedule", dict(transition_steps=90, peak_value=0.4), vmap={"pct_start": [0.3, 0.2]}),
+    Case(
+        "linear_onecycle_schedule", dict(transition_steps=90, peak_value=0.4), vmap={"pct_start": [0.3, 0.2]}
+    ),
     Case("cosine_onecycle_schedule", dict(transition_steps=90, peak_value=0.4, pct_start=0.25)),
     Case("transformer_schedule", dict(d_model=512.0, warmup_steps=40, scale=2.0)),
     Case("warmup", dict(schedule=_cos(init_value=1.0, decay_steps=50), warmup_steps=10, init_value=0.1)),
-    Case("warmup", dict(schedule=_cos(init_value=1.0, decay_steps=50), warmup_steps=10, mode="cosine", shift=False)),
-    Case("warmup", dict(schedule=_cos(init_value=1.0, decay_steps=50), warmup_steps=10, init_value=0.01, mode="exponential")),
-    Case("warmup", dict(schedule=_cos(init_value=1.0, decay_steps=50), warmup_steps=10, init_value=0.05, mode="constant")),
-    Case("warmup", dict(schedule=_cos(init_value=1.0, decay_steps=50), warmup_steps=10, mode="scale", shift=False)),
     Case(
-        "join_schedules",
-        dict(schedules=[_cos(init_value=1.0, decay_steps=20), _cos(init_value=0.5, decay_steps=30)], boundaries=[25]),
+        "warmup",
+        dict(schedule=_cos(init_value=1.0, decay_steps=50), warmup_steps=10, mode="cosine", shift=False),
+    ),
+    Case(
+        "warmup",
+        dict(
+            schedule=_cos(init_value=1.0, decay_steps=50),
+            warmup_steps=10,
+            init_value=0.01,
+            mode="exponential",
+        ),
+    ),
+    Case(
+        "warmup",
+        dict(
+            schedule=_cos(init_value=1.0, decay_steps=50), warmup_steps=10, init_value=0.05, mode="constant"
+        ),
+    ),
+    Case(
+        "warmup",
+        dict(schedule=_cos(init_value=1.0, decay_steps=50), warmup_steps=10, mode="scale", shift=False),
     ),
     Case(
         "join_schedules",
-        dict(schedules=[o.linear_schedule(0.0, 1.0, 10), _cos(init_value=1.0, decay_steps=30)], boundaries=[10]),
+        dict(
+            schedules=[_cos(init_value=1.0, decay_steps=20), _cos(init_value=0.5, decay_steps=30)],
+            boundaries=[25],
+        ),
     ),
+    Case(
+        "join_schedules",
+        dict(
+            schedules=[o.linear_schedule(0.0, 1.0, 10), _cos(init_value=1.0, decay_steps=30)], boundaries=[10]
+        ),
+    ),
+    Case(
+        "select",
+        dict(
+            schedules=[
+                _cos(init_value=1.0, decay_steps=30),
+                o.step_decay(1.0, 0.5, 10),
+                o.constant_schedule(0.2),
+            ],
+            index=1,
+        ),
+        vmap={"index": [1, 2]},
+    ),
+    Case("from_fn", dict(fn=damped, lr=0.5, k=0.3)),
+    Case("binary", dict(op="mul", left=_cos(init_value=1.0, decay_steps=30), right=0.5)),
+    Case("binary", dict(op="div", left=o.step_decay(1.0, 0.5, 10), right=4.0)),
 ]

@@ -18,8 +18,9 @@ def test_grid_is_flat_product_in_order():
     np.testing.assert_array_equal(g.decay_steps, [100, 1000, 100, 1000])
     np.testing.assert_allclose(g.alpha, [0.05] * 4, rtol=1e-7)
     out = jax.vmap(lambda s: s(50))(g)
-    expected = [v * ((1 - 0.05) * 0.5 * (1 + np.cos(np.pi * 50 / d)) + 0.05)
-                for v in (0.1, 0.3) for d in (100, 1000)]
+    expected = [
+        v * ((1 - 0.05) * 0.5 * (1 + np.cos(np.pi * 50 / d)) + 0.05) for v in (0.1, 0.3) for d in (100, 1000)
+    ]
     np.testing.assert_allclose(out, expected, rtol=2e-6)
 
 
@@ -30,10 +31,15 @@ def test_grid_over_sequence_parameters():
     two = o.grid("multistep_decay", init_value=1.0, boundaries=[[10, 20], [5, 30]], decay_rate=[0.5, 0.1])
     assert two.boundaries.shape == (4, 2)
     out = jax.vmap(lambda s: s(jnp.array([0, 7, 15, 25])))(two)
-    np.testing.assert_allclose(out, [[1, 1, 0.5, 0.25], [1, 1, 0.1, 0.01], [1, 0.5, 0.5, 0.5], [1, 0.1, 0.1, 0.1]],
-                               rtol=1e-6)
-    sgdr = o.grid("sgdr_schedule", cosine_kwargs=[[dict(init_value=0.0, peak_value=p, warmup_steps=2, decay_steps=10)]
-                                                  for p in (1.0, 0.5)])
+    np.testing.assert_allclose(
+        out, [[1, 1, 0.5, 0.25], [1, 1, 0.1, 0.01], [1, 0.5, 0.5, 0.5], [1, 0.1, 0.1, 0.1]], rtol=1e-6
+    )
+    sgdr = o.grid(
+        "sgdr_schedule",
+        cosine_kwargs=[
+            [dict(init_value=0.0, peak_value=p, warmup_steps=2, decay_steps=10)] for p in (1.0, 0.5)
+        ],
+    )
     np.testing.assert_allclose(jax.vmap(lambda s: s(2))(sgdr), [1.0, 0.5], rtol=1e-6)
 
 
@@ -43,7 +49,9 @@ def test_grid_and_stack_errors():
     with pytest.raises(ValueError, match="share one structure"):
         o.stack([o.cosine_decay_schedule(0.1, 10), o.constant_schedule(0.1)])
     with pytest.raises(ValueError, match="share one structure"):
-        o.grid(o.exponential_decay, init_value=0.1, transition_steps=10, decay_rate=0.5, staircase=[True, False])
+        o.grid(
+            o.exponential_decay, init_value=0.1, transition_steps=10, decay_rate=0.5, staircase=[True, False]
+        )
     with pytest.raises(ValueError, match="stack: schedules must be a non-empty"):
         o.stack([])
 
@@ -51,8 +59,13 @@ def test_grid_and_stack_errors():
 def test_vmap_through_a_training_step():
     import optax
 
-    g = o.grid(o.warmup_cosine_decay_schedule, init_value=0.0, peak_value=[0.1, 0.01], warmup_steps=[0, 5],
-               decay_steps=20)
+    g = o.grid(
+        o.warmup_cosine_decay_schedule,
+        init_value=0.0,
+        peak_value=[0.1, 0.01],
+        warmup_steps=[0, 5],
+        decay_steps=20,
+    )
 
     def train(sched):
         opt = optax.sgd(learning_rate=sched)
@@ -88,16 +101,22 @@ def test_one_executable_per_structure():
 
 def test_repr_shows_constructor_and_hyperparameters():
     assert repr(o.cosine_decay_schedule(0.1, 1000)) == (
-        "cosine_decay_schedule(init_value=0.1, decay_steps=1000, alpha=0.0, exponent=1.0)")
+        "cosine_decay_schedule(init_value=0.1, decay_steps=1000, alpha=0.0, exponent=1.0)"
+    )
     assert repr(o.piecewise_constant_schedule(1.0, {10: 0.5})) == (
-        "piecewise_constant_schedule(init_value=1.0, boundaries_and_scales=[[10, 0.5]])")
+        "piecewise_constant_schedule(init_value=1.0, boundaries_and_scales=[[10, 0.5]])"
+    )
     w = o.warmup(o.constant_schedule(0.3), 5)
-    assert repr(w) == "warmup(schedule=constant_schedule(value=0.3), warmup_steps=5, init_value=0.0, " \
-                      "mode='linear', shift=True)"
+    assert (
+        repr(w) == "warmup(schedule=constant_schedule(value=0.3), warmup_steps=5, init_value=0.0, "
+        "mode='linear', shift=True)"
+    )
 
 
 def test_config_is_json_and_nested():
-    s = o.warmup(o.sgdr_schedule([dict(init_value=0.0, peak_value=1.0, warmup_steps=2, decay_steps=10)] * 2), 3)
+    s = o.warmup(
+        o.sgdr_schedule([dict(init_value=0.0, peak_value=1.0, warmup_steps=2, decay_steps=10)] * 2), 3
+    )
     cfg = s.to_config()
     assert cfg["schedule"] == "warmup"
     assert cfg["params"]["schedule"]["schedule"] == "sgdr_schedule"
@@ -132,5 +151,6 @@ def test_traced_hyperparameters_stay_finite():
     out = jax.vmap(lambda d: o.cosine_decay_schedule(1.0, d)(jnp.array([0, 5, 10])))(jnp.array([0, -3, 10]))
     assert np.all(np.isfinite(out))
     out = jax.vmap(lambda m: o.cosine_decay_restarts(1.0, 10, t_mul=m)(jnp.array([0, 50, 2**31 - 1])))(
-        jnp.array([0.5, 1.0, 3.0]))
+        jnp.array([0.5, 1.0, 3.0])
+    )
     assert np.all(np.isfinite(out))

@@ -15,8 +15,9 @@ T = np.arange(0, 1200)
 @pytest.mark.parametrize(("steps", "alpha"), [(100, 0.0), (250, 0.1), (1, 0.5)])
 def test_keras_cosine_decay(steps, alpha):
     expected = keras_values("CosineDecay", 400, initial_learning_rate=0.1, decay_steps=steps, alpha=alpha)
-    np.testing.assert_allclose(o.cosine_decay_schedule(0.1, steps, alpha)(np.arange(400)), expected,
-                               rtol=5e-6, atol=1e-8)
+    np.testing.assert_allclose(
+        o.cosine_decay_schedule(0.1, steps, alpha)(np.arange(400)), expected, rtol=5e-6, atol=1e-8
+    )
 
 
 def test_seed_000_cosine_decay_function():
@@ -27,12 +28,22 @@ def test_seed_000_cosine_decay_function():
     np.testing.assert_allclose(o.cosine_decay_schedule(lr, total, alpha)(np.arange(200)), expected, rtol=2e-6)
 
 
-@pytest.mark.parametrize(("first", "t_mul", "m_mul", "alpha"),
-                         [(100, 2.0, 1.0, 0.0), (50, 1.0, 0.9, 0.1), (30, 1.5, 0.8, 0.0), (7, 3.0, 0.5, 0.2)])
+@pytest.mark.parametrize(
+    ("first", "t_mul", "m_mul", "alpha"),
+    [(100, 2.0, 1.0, 0.0), (50, 1.0, 0.9, 0.1), (30, 1.5, 0.8, 0.0), (7, 3.0, 0.5, 0.2)],
+)
 def test_keras_cosine_decay_restarts(first, t_mul, m_mul, alpha):
     # batched: eagerly Keras takes ~0.1 s per step here
-    expected = keras_values("CosineDecayRestarts", 1200, batched=True, initial_learning_rate=0.1, first_decay_steps=first,
-                            t_mul=t_mul, m_mul=m_mul, alpha=alpha)
+    expected = keras_values(
+        "CosineDecayRestarts",
+        1200,
+        batched=True,
+        initial_learning_rate=0.1,
+        first_decay_steps=first,
+        t_mul=t_mul,
+        m_mul=m_mul,
+        alpha=alpha,
+    )
     ours = o.cosine_decay_restarts(0.1, first, t_mul, m_mul, alpha)(T)
     # Keras finds the cycle with a float32 log, so right at a restart it can land one cycle early
     # (the last step of the old cycle, value ≈ alpha) where the exact index gives the new peak.
@@ -64,13 +75,20 @@ def test_restart_peaks_are_exact_in_float32():
     assert np.all(np.asarray(s(starts[1:] - 1)) < 1e-3)
 
 
-@pytest.mark.parametrize("sched", [
-    o.cosine_decay_restarts(0.5, 1000, t_mul=1.0, alpha=0.1),
-    o.cosine_annealing_warm_restarts(0.5, 250, steps_per_period_unit=4, min_value=0.01),
-    o.cosine_annealing_warm_restarts(0.5, 999),
-])
+@pytest.mark.parametrize(
+    "sched",
+    [
+        o.cosine_decay_restarts(0.5, 1000, t_mul=1.0, alpha=0.1),
+        o.cosine_annealing_warm_restarts(0.5, 250, steps_per_period_unit=4, min_value=0.01),
+        o.cosine_annealing_warm_restarts(0.5, 999),
+    ],
+)
 def test_constant_period_phase_is_exact_for_huge_steps(sched):
-    period = 1000 if not hasattr(sched, "first_period") else int(sched.first_period) * int(sched.steps_per_period_unit)
+    period = (
+        1000
+        if not hasattr(sched, "first_period")
+        else int(sched.first_period) * int(sched.steps_per_period_unit)
+    )
     j = np.array([0, 1, 2, 17, period // 2, period - 1])
     base = np.asarray(sched(j.astype(np.int32)))
     for k in [1, 3, 12345, (2**31 - 1 - period) // period]:
@@ -85,8 +103,12 @@ def test_constant_period_phase_is_exact_for_huge_steps(sched):
 def test_torch_cosine_annealing_warm_restarts():
     for t0, t_mult, eta_min in [(10, 1, 0.0), (5, 2, 0.001), (3, 3, 0.01)]:
         expected = torch_lrs(
-            lambda torch, opt, t0=t0, t_mult=t_mult, eta_min=eta_min:
-            torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, t0, t_mult, eta_min), 400, 0.1)
+            lambda torch, opt, t0=t0, t_mult=t_mult, eta_min=eta_min: (
+                torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, t0, t_mult, eta_min)
+            ),
+            400,
+            0.1,
+        )
         ours = o.cosine_annealing_warm_restarts(0.1, t0, float(t_mult), eta_min)
         np.testing.assert_allclose(ours(np.arange(400)), expected, rtol=5e-6, atol=1e-8)
 
@@ -109,7 +131,9 @@ def _seed_sgdr_callback(min_lr, max_lr, steps_per_epoch, lr_decay, cycle_length,
     return np.array(lrs)
 
 
-@pytest.mark.parametrize(("spe", "decay", "cycle", "mult"), [(10, 1.0, 2, 1.0), (4, 0.8, 1, 2.0), (3, 0.9, 2, 1.5)])
+@pytest.mark.parametrize(
+    ("spe", "decay", "cycle", "mult"), [(10, 1.0, 2, 1.0), (4, 0.8, 1, 2.0), (3, 0.9, 2, 1.5)]
+)
 def test_seed_sgdr_callback(spe, decay, cycle, mult):
     expected = _seed_sgdr_callback(1e-5, 0.1, spe, decay, cycle, mult, 40)
     ours = o.cosine_annealing_warm_restarts(0.1, cycle, mult, 1e-5, decay, steps_per_period_unit=spe)
@@ -126,14 +150,20 @@ def test_warm_restarts_ceil_recurrence_and_exact_starts():
         start += p
         p = math.ceil(p * 1.5)
     starts = np.array([x for x in starts if x < 2**31])
-    np.testing.assert_array_equal(s(starts.astype(np.int32)), np.float32(0.5) ** np.arange(len(starts), dtype=np.float32))
+    np.testing.assert_array_equal(
+        s(starts.astype(np.int32)), np.float32(0.5) ** np.arange(len(starts), dtype=np.float32)
+    )
 
 
 def test_seed_000_cosine_decay_with_warmup():
     """Seed 000's `cosine_decay_with_warmup`, transcribed to NumPy float64."""
 
     def seed(global_step, base, total, warm_lr, warm_steps, hold):
-        lr = 0.5 * base * (1 + np.cos(np.pi * (global_step - warm_steps - hold) / float(total - warm_steps - hold)))
+        lr = (
+            0.5
+            * base
+            * (1 + np.cos(np.pi * (global_step - warm_steps - hold) / float(total - warm_steps - hold)))
+        )
         if hold > 0:
             lr = np.where(global_step > warm_steps + hold, lr, base)
         if warm_steps > 0:
@@ -142,10 +172,16 @@ def test_seed_000_cosine_decay_with_warmup():
         return np.where(global_step > total, 0.0, lr)
 
     t = np.arange(0, 1100)
-    for base, total, warm_lr, warm_steps, hold in [(0.1, 1000, 0.0, 100, 0), (0.1, 1000, 0.01, 50, 200),
-                                                   (0.2, 500, 0.0, 0, 0), (0.3, 800, 0.05, 0, 100)]:
+    for base, total, warm_lr, warm_steps, hold in [
+        (0.1, 1000, 0.0, 100, 0),
+        (0.1, 1000, 0.01, 50, 200),
+        (0.2, 500, 0.0, 0, 0),
+        (0.3, 800, 0.05, 0, 100),
+    ]:
         ours = o.warmup_hold_cosine_decay(base, total, warm_lr, warm_steps, hold)(t)
-        np.testing.assert_allclose(ours, seed(t, base, total, warm_lr, warm_steps, hold), rtol=5e-6, atol=1e-8)
+        np.testing.assert_allclose(
+            ours, seed(t, base, total, warm_lr, warm_steps, hold), rtol=5e-6, atol=1e-8
+        )
 
 
 def test_warmup_hold_cosine_end_value():

@@ -88,7 +88,9 @@ def test_mxnet_stop_factor_lr_floor():
 # --- formulas -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("rate", "steps", "offset"), [(0.5, 10, 0), (0.9, 7, 3), (0.1, 100, 1), (1.5, 40, 0)])
+@pytest.mark.parametrize(
+    ("rate", "steps", "offset"), [(0.5, 10, 0), (0.9, 7, 3), (0.1, 100, 1), (1.5, 40, 0)]
+)
 def test_step_decay_formula(rate, steps, offset):
     s = o.step_decay(0.2, rate, steps, offset=offset)
     np.testing.assert_allclose(s(T), 0.2 * rate ** np.floor((T + offset) / steps), rtol=RTOL)
@@ -101,15 +103,23 @@ def test_multistep_formula(bounds, rate):
     np.testing.assert_allclose(s(T), 0.4 * rate**count, rtol=RTOL)
 
 
-@pytest.mark.parametrize(("rate", "steps", "stair"), [(0.1, 1, False), (0.5, 20, False), (0.5, 20, True), (2.0, 7, True)])
+@pytest.mark.parametrize(
+    ("rate", "steps", "stair"), [(0.1, 1, False), (0.5, 20, False), (0.5, 20, True), (2.0, 7, True)]
+)
 def test_natural_exp_and_inverse_time_formulas(rate, steps, stair):
     p = np.floor(T / steps) if stair else T / steps
-    np.testing.assert_allclose(o.natural_exp_decay(0.3, rate, steps, stair)(T), 0.3 * np.exp(-rate * p), rtol=5e-6)
-    np.testing.assert_allclose(o.inverse_time_decay(0.3, rate, steps, stair)(T), 0.3 / (1 + rate * p), rtol=RTOL)
+    np.testing.assert_allclose(
+        o.natural_exp_decay(0.3, rate, steps, stair)(T), 0.3 * np.exp(-rate * p), rtol=5e-6
+    )
+    np.testing.assert_allclose(
+        o.inverse_time_decay(0.3, rate, steps, stair)(T), 0.3 / (1 + rate * p), rtol=RTOL
+    )
 
 
-@pytest.mark.parametrize(("steps", "end", "power", "cycle"), [(100, 0.0, 1.0, False), (37, 0.01, 0.9, False),
-                                                              (50, 0.1, 2.0, True), (20, 0.0, 0.5, True)])
+@pytest.mark.parametrize(
+    ("steps", "end", "power", "cycle"),
+    [(100, 0.0, 1.0, False), (37, 0.01, 0.9, False), (50, 0.1, 2.0, True), (20, 0.0, 0.5, True)],
+)
 def test_polynomial_decay_formula(steps, end, power, cycle):
     if cycle:
         horizon = steps * np.maximum(1, np.ceil(T / steps))
@@ -117,12 +127,16 @@ def test_polynomial_decay_formula(steps, end, power, cycle):
     else:
         frac = np.minimum(T, steps) / steps
     expected = (1.0 - end) * (1 - frac) ** power + end
-    np.testing.assert_allclose(o.polynomial_decay(1.0, steps, end, power, cycle)(T), expected, rtol=RTOL, atol=1e-7)
+    np.testing.assert_allclose(
+        o.polynomial_decay(1.0, steps, end, power, cycle)(T), expected, rtol=RTOL, atol=1e-7
+    )
 
 
 def test_polynomial_zero_power_at_the_end_is_defined():
     # 0 ** 0 = 1: with power 0 the schedule is the constant init_value, also past the end
-    np.testing.assert_array_equal(o.polynomial_decay(0.5, 10, 0.1, 0.0)(np.array([0, 10, 20])), [0.5, 0.5, 0.5])
+    np.testing.assert_array_equal(
+        o.polynomial_decay(0.5, 10, 0.1, 0.0)(np.array([0, 10, 20])), [0.5, 0.5, 0.5]
+    )
 
 
 @pytest.mark.parametrize(("k", "power"), [(3.0, 4.0), (1.0, 1.0), (0.5, 2.0)])
@@ -153,7 +167,9 @@ def test_transformer_schedule_formula(d_model, warm, scale):
     t = np.array([0, 1, 2, 10, 49, 50, 51, 3999, 4000, 4001, 10**5, 2**31 - 1], dtype=np.int64)
     safe = np.maximum(t, 1).astype(float)
     expected = np.where(t == 0, 0.0, scale * d_model**-0.5 * np.minimum(safe**-0.5, safe * warm**-1.5))
-    np.testing.assert_allclose(o.transformer_schedule(d_model, warm, scale)(t.astype(np.int32)), expected, rtol=RTOL)
+    np.testing.assert_allclose(
+        o.transformer_schedule(d_model, warm, scale)(t.astype(np.int32)), expected, rtol=RTOL
+    )
 
 
 # --- Keras 3 --------------------------------------------------------------------------------------
@@ -161,29 +177,55 @@ def test_transformer_schedule_formula(d_model, warm, scale):
 
 @pytest.mark.parametrize(("steps", "rate", "stair"), [(10, 0.9, False), (7, 0.5, True), (100, 0.96, False)])
 def test_keras_exponential_decay(steps, rate, stair):
-    expected = keras_values("ExponentialDecay", 300, initial_learning_rate=0.1, decay_steps=steps,
-                            decay_rate=rate, staircase=stair)
+    expected = keras_values(
+        "ExponentialDecay",
+        300,
+        initial_learning_rate=0.1,
+        decay_steps=steps,
+        decay_rate=rate,
+        staircase=stair,
+    )
     ours = o.exponential_decay(0.1, transition_steps=steps, decay_rate=rate, staircase=stair)
     np.testing.assert_allclose(ours(np.arange(300)), expected, rtol=5e-6)
 
 
 @pytest.mark.parametrize(("steps", "rate", "stair"), [(1, 0.001, False), (10, 0.5, False), (10, 0.5, True)])
 def test_keras_inverse_time_decay(steps, rate, stair):
-    expected = keras_values("InverseTimeDecay", 300, initial_learning_rate=0.1, decay_steps=steps,
-                            decay_rate=rate, staircase=stair)
-    np.testing.assert_allclose(o.inverse_time_decay(0.1, rate, steps, stair)(np.arange(300)), expected, rtol=RTOL)
+    expected = keras_values(
+        "InverseTimeDecay",
+        300,
+        initial_learning_rate=0.1,
+        decay_steps=steps,
+        decay_rate=rate,
+        staircase=stair,
+    )
+    np.testing.assert_allclose(
+        o.inverse_time_decay(0.1, rate, steps, stair)(np.arange(300)), expected, rtol=RTOL
+    )
 
 
-@pytest.mark.parametrize(("steps", "end", "power", "cycle"), [(100, 1e-4, 1.0, False), (40, 0.01, 0.9, False),
-                                                              (30, 0.001, 2.0, True), (25, 0.0, 0.5, True)])
+@pytest.mark.parametrize(
+    ("steps", "end", "power", "cycle"),
+    [(100, 1e-4, 1.0, False), (40, 0.01, 0.9, False), (30, 0.001, 2.0, True), (25, 0.0, 0.5, True)],
+)
 def test_keras_polynomial_decay(steps, end, power, cycle):
-    expected = keras_values("PolynomialDecay", 300, initial_learning_rate=0.1, decay_steps=steps,
-                            end_learning_rate=end, power=power, cycle=cycle)
-    np.testing.assert_allclose(o.polynomial_decay(0.1, steps, end, power, cycle)(np.arange(300)), expected,
-                               rtol=5e-6, atol=1e-8)
+    expected = keras_values(
+        "PolynomialDecay",
+        300,
+        initial_learning_rate=0.1,
+        decay_steps=steps,
+        end_learning_rate=end,
+        power=power,
+        cycle=cycle,
+    )
+    np.testing.assert_allclose(
+        o.polynomial_decay(0.1, steps, end, power, cycle)(np.arange(300)), expected, rtol=5e-6, atol=1e-8
+    )
 
 
-@pytest.mark.parametrize(("bounds", "values"), [([100, 200], [1.0, 0.5, 0.1]), ([0, 7, 150], [0.3, 0.2, 0.1, 0.05])])
+@pytest.mark.parametrize(
+    ("bounds", "values"), [([100, 200], [1.0, 0.5, 0.1]), ([0, 7, 150], [0.3, 0.2, 0.1, 0.05])]
+)
 def test_keras_piecewise_constant_decay(bounds, values):
     """Keras switches at t > b, optax at t >= b: Keras(b) is ours with boundaries b + 1."""
     expected = keras_values("PiecewiseConstantDecay", 300, boundaries=bounds, values=values)
@@ -205,5 +247,7 @@ def test_torch_steplr(size, gamma):
 
 @pytest.mark.parametrize(("milestones", "gamma"), [([30, 80], 0.1), ([5, 6, 7, 150], 0.5)])
 def test_torch_multisteplr(milestones, gamma):
-    expected = torch_lrs(lambda torch, opt: torch.optim.lr_scheduler.MultiStepLR(opt, milestones, gamma), 200, 0.1)
+    expected = torch_lrs(
+        lambda torch, opt: torch.optim.lr_scheduler.MultiStepLR(opt, milestones, gamma), 200, 0.1
+    )
     np.testing.assert_allclose(o.multistep_decay(0.1, milestones, gamma)(np.arange(200)), expected, rtol=5e-6)

@@ -6,58 +6,148 @@ import pytest
 
 import optax_lrs as o
 
-STEPS = [0, 1, 2, 4, 5, 6, 9, 10, 11, 25, 28, 29, 30, 49, 50, 51, 99, 100, 101, 149, 150, 151, 199, 200,
-         249, 250, 251, 299, 300, 301, 349, 350, 500, 1000, 10**5]
+STEPS = [
+    0,
+    1,
+    2,
+    4,
+    5,
+    6,
+    9,
+    10,
+    11,
+    25,
+    28,
+    29,
+    30,
+    49,
+    50,
+    51,
+    99,
+    100,
+    101,
+    149,
+    150,
+    151,
+    199,
+    200,
+    249,
+    250,
+    251,
+    299,
+    300,
+    301,
+    349,
+    350,
+    500,
+    1000,
+    10**5,
+]
 
 CASES = [
     ("constant_schedule", dict(value=0.3)),
     ("constant_schedule", dict(value=-1.5)),
     ("exponential_decay", dict(init_value=0.5, transition_steps=7, decay_rate=0.8)),
-    ("exponential_decay", dict(init_value=0.5, transition_steps=7, decay_rate=0.8, transition_begin=20,
-                               staircase=True, end_value=0.1)),
+    (
+        "exponential_decay",
+        dict(
+            init_value=0.5,
+            transition_steps=7,
+            decay_rate=0.8,
+            transition_begin=20,
+            staircase=True,
+            end_value=0.1,
+        ),
+    ),
     ("exponential_decay", dict(init_value=0.5, transition_steps=7, decay_rate=1.2, end_value=0.9)),
     ("exponential_decay", dict(init_value=0.5, transition_steps=0, decay_rate=0.8)),
     ("exponential_decay", dict(init_value=0.5, transition_steps=10, decay_rate=0.0)),
     ("exponential_decay", dict(init_value=0.5, transition_steps=10, decay_rate=0.9, transition_begin=-5)),
-    ("polynomial_schedule", dict(init_value=1.0, end_value=0.01, power=2, transition_steps=100, transition_begin=5)),
+    (
+        "polynomial_schedule",
+        dict(init_value=1.0, end_value=0.01, power=2, transition_steps=100, transition_begin=5),
+    ),
     ("polynomial_schedule", dict(init_value=1.0, end_value=0.01, power=0.5, transition_steps=100)),
     ("polynomial_schedule", dict(init_value=0.2, end_value=0.9, power=3, transition_steps=0)),
     ("linear_schedule", dict(init_value=0.0, end_value=0.3, transition_steps=33, transition_begin=7)),
     ("linear_schedule", dict(init_value=1.0, end_value=0.0, transition_steps=250)),
-    ("piecewise_constant_schedule", dict(init_value=2.0, boundaries_and_scales={10: 0.5, 100: 0.1, 250: 3.0})),
+    (
+        "piecewise_constant_schedule",
+        dict(init_value=2.0, boundaries_and_scales={10: 0.5, 100: 0.1, 250: 3.0}),
+    ),
     ("piecewise_constant_schedule", dict(init_value=2.0)),
     ("piecewise_constant_schedule", dict(init_value=1.0, boundaries_and_scales={0: 0.5, 300: 0.0})),
     ("cosine_decay_schedule", dict(init_value=0.7, decay_steps=150, alpha=0.1, exponent=2.0)),
     ("cosine_decay_schedule", dict(init_value=1.0, decay_steps=1)),
-    ("warmup_cosine_decay_schedule", dict(init_value=0.01, peak_value=0.5, warmup_steps=50, decay_steps=300,
-                                          end_value=0.02, exponent=1.5)),
+    (
+        "warmup_cosine_decay_schedule",
+        dict(init_value=0.01, peak_value=0.5, warmup_steps=50, decay_steps=300, end_value=0.02, exponent=1.5),
+    ),
     ("warmup_cosine_decay_schedule", dict(init_value=0.01, peak_value=0.5, warmup_steps=0, decay_steps=300)),
-    ("warmup_cosine_decay_schedule", dict(init_value=0.0, peak_value=0.0, warmup_steps=10, decay_steps=30,
-                                          end_value=0.1)),
+    (
+        "warmup_cosine_decay_schedule",
+        dict(init_value=0.0, peak_value=0.0, warmup_steps=10, decay_steps=30, end_value=0.1),
+    ),
     ("warmup_constant_schedule", dict(init_value=0.01, peak_value=0.5, warmup_steps=40)),
     ("warmup_constant_schedule", dict(init_value=0.01, peak_value=0.5, warmup_steps=0)),
-    ("warmup_exponential_decay_schedule", dict(init_value=0.01, peak_value=0.5, warmup_steps=40, transition_steps=30,
-                                               decay_rate=0.7, transition_begin=10, staircase=True, end_value=0.05)),
-    ("warmup_exponential_decay_schedule", dict(init_value=0.0, peak_value=1.0, warmup_steps=10, transition_steps=5,
-                                               decay_rate=0.5)),
-    ("piecewise_interpolate_schedule", dict(interpolate_type="cosine", init_value=1.0,
-                                            boundaries_and_scales={10: 0.5, 100: 0.1, 250: 3.0})),
-    ("piecewise_interpolate_schedule", dict(interpolate_type="linear", init_value=1.0,
-                                            boundaries_and_scales={0: 0.5, 100: 0.1})),
+    (
+        "warmup_exponential_decay_schedule",
+        dict(
+            init_value=0.01,
+            peak_value=0.5,
+            warmup_steps=40,
+            transition_steps=30,
+            decay_rate=0.7,
+            transition_begin=10,
+            staircase=True,
+            end_value=0.05,
+        ),
+    ),
+    (
+        "warmup_exponential_decay_schedule",
+        dict(init_value=0.0, peak_value=1.0, warmup_steps=10, transition_steps=5, decay_rate=0.5),
+    ),
+    (
+        "piecewise_interpolate_schedule",
+        dict(interpolate_type="cosine", init_value=1.0, boundaries_and_scales={10: 0.5, 100: 0.1, 250: 3.0}),
+    ),
+    (
+        "piecewise_interpolate_schedule",
+        dict(interpolate_type="linear", init_value=1.0, boundaries_and_scales={0: 0.5, 100: 0.1}),
+    ),
     ("piecewise_interpolate_schedule", dict(interpolate_type="linear", init_value=0.3)),
     ("linear_onecycle_schedule", dict(transition_steps=300, peak_value=0.4)),
     ("linear_onecycle_schedule", dict(transition_steps=10, peak_value=0.4, pct_start=0.29, pct_final=0.7)),
-    ("linear_onecycle_schedule", dict(transition_steps=100, peak_value=0.4, pct_start=0.29, pct_final=0.57,
-                                      div_factor=5.0, final_div_factor=50.0)),
-    ("cosine_onecycle_schedule", dict(transition_steps=300, peak_value=0.4, pct_start=0.29, div_factor=10.0,
-                                      final_div_factor=100.0)),
+    (
+        "linear_onecycle_schedule",
+        dict(
+            transition_steps=100,
+            peak_value=0.4,
+            pct_start=0.29,
+            pct_final=0.57,
+            div_factor=5.0,
+            final_div_factor=50.0,
+        ),
+    ),
+    (
+        "cosine_onecycle_schedule",
+        dict(transition_steps=300, peak_value=0.4, pct_start=0.29, div_factor=10.0, final_div_factor=100.0),
+    ),
     ("cosine_onecycle_schedule", dict(transition_steps=1000, peak_value=1.0)),
-    ("sgdr_schedule", dict(cosine_kwargs=[
-        dict(init_value=0.0, peak_value=1.0, warmup_steps=10, decay_steps=100),
-        dict(init_value=0.1, peak_value=0.5, warmup_steps=5, decay_steps=50, end_value=0.01),
-        dict(init_value=0.0, peak_value=0.2, warmup_steps=0, decay_steps=200, exponent=2.0),
-    ])),
-    ("sgdr_schedule", dict(cosine_kwargs=[dict(init_value=0.0, peak_value=1.0, warmup_steps=0, decay_steps=37)] * 9)),
+    (
+        "sgdr_schedule",
+        dict(
+            cosine_kwargs=[
+                dict(init_value=0.0, peak_value=1.0, warmup_steps=10, decay_steps=100),
+                dict(init_value=0.1, peak_value=0.5, warmup_steps=5, decay_steps=50, end_value=0.01),
+                dict(init_value=0.0, peak_value=0.2, warmup_steps=0, decay_steps=200, exponent=2.0),
+            ]
+        ),
+    ),
+    (
+        "sgdr_schedule",
+        dict(cosine_kwargs=[dict(init_value=0.0, peak_value=1.0, warmup_steps=0, decay_steps=37)] * 9),
+    ),
 ]
 
 
@@ -72,11 +162,18 @@ def test_same_values_as_optax(name, kwargs):
 
 
 def test_join_schedules_matches_optax_on_heterogeneous_pieces():
-    pieces = [optax.linear_schedule(0.0, 1.0, 20), optax.cosine_decay_schedule(1.0, 50, alpha=0.1),
-              optax.constant_schedule(0.05)]
+    pieces = [
+        optax.linear_schedule(0.0, 1.0, 20),
+        optax.cosine_decay_schedule(1.0, 50, alpha=0.1),
+        optax.constant_schedule(0.05),
+    ]
     reference = optax.join_schedules(pieces, [20, 60])
     ours = o.join_schedules(
-        [o.linear_schedule(0.0, 1.0, 20), o.cosine_decay_schedule(1.0, 50, alpha=0.1), o.constant_schedule(0.05)],
+        [
+            o.linear_schedule(0.0, 1.0, 20),
+            o.cosine_decay_schedule(1.0, 50, alpha=0.1),
+            o.constant_schedule(0.05),
+        ],
         [20, 60],
     )
     plain_callables = o.join_schedules(pieces, [20, 60])

@@ -14,8 +14,17 @@ def cosine(t, peak=1.0, steps=100):
 
 
 @pytest.mark.parametrize("shift", [True, False])
-@pytest.mark.parametrize(("mode", "init"), [("linear", 0.0), ("linear", 0.2), ("cosine", 0.1),
-                                            ("exponential", 0.01), ("constant", 0.05), ("scale", 0.0)])
+@pytest.mark.parametrize(
+    ("mode", "init"),
+    [
+        ("linear", 0.0),
+        ("linear", 0.2),
+        ("cosine", 0.1),
+        ("exponential", 0.01),
+        ("constant", 0.05),
+        ("scale", 0.0),
+    ],
+)
 def test_warmup_modes_formula(mode, init, shift):
     w = 20
     s = o.warmup(o.cosine_decay_schedule(1.0, 100), w, init_value=init, mode=mode, shift=shift)
@@ -40,7 +49,9 @@ def test_mxnet_cosine_scheduler_with_linear_warmup():
     warmup))) until max_update, then final_lr."""
     base, final, max_update, warm = 1.0, 1e-3, 800, 100
     n = np.arange(0, 1000)
-    cos = final + (base - final) * 0.5 * (1 + np.cos(np.pi * np.minimum(n - warm, max_update - warm) / (max_update - warm)))
+    cos = final + (base - final) * 0.5 * (
+        1 + np.cos(np.pi * np.minimum(n - warm, max_update - warm) / (max_update - warm))
+    )
     expected = np.where(n < warm, base * n / warm, cos)
     decay = o.cosine_decay_schedule(base, max_update - warm, alpha=final / base)
     ours = o.warmup(decay, warm, init_value=0.0, mode="linear")

@@ -1,0 +1,3 @@
+from optax_lrs.cli import main
+
+raise SystemExit(main())
