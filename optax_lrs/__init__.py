@@ -2,7 +2,20 @@
 differentiate, as pytrees."""
 
 from optax_lrs._base import Schedule, available, get, grid, stack
-from optax_lrs._compose import binary, from_fn, join_schedules, select
+from optax_lrs._compose import (
+    binary,
+    clip,
+    from_fn,
+    join_schedules,
+    maximum,
+    minimum,
+    per_epoch,
+    repeat,
+    scale,
+    select,
+    shift,
+    staircase,
+)
 from optax_lrs._config import from_config, to_config
 from optax_lrs._cosine import (
     cosine_annealing_warm_restarts,
@@ -11,6 +24,14 @@ from optax_lrs._cosine import (
     sgdr_schedule,
     warmup_cosine_decay_schedule,
     warmup_hold_cosine_decay,
+)
+from optax_lrs._cyclic import (
+    cyclic_schedule,
+    inverse_sqrt_schedule,
+    one_cycle_schedule,
+    tanh_decay,
+    tri_stage_schedule,
+    wsd_schedule,
 )
 from optax_lrs._decay import (
     constant_schedule,
@@ -37,6 +58,20 @@ from optax_lrs._warmup import warmup, warmup_constant_schedule, warmup_exponenti
 __version__ = "0.1.0"
 
 __all__ = [
+    "staircase",
+    "shift",
+    "scale",
+    "repeat",
+    "per_epoch",
+    "minimum",
+    "maximum",
+    "clip",
+    "wsd_schedule",
+    "tri_stage_schedule",
+    "tanh_decay",
+    "one_cycle_schedule",
+    "inverse_sqrt_schedule",
+    "cyclic_schedule",
     "Schedule",
     "available",
     "binary",

@@ -59,12 +59,15 @@ def is_traced(x: Any) -> bool:
 # validation: one mechanism for every constructor
 
 
-def check(fn: str, param: str, value: Any, rule: str, ok: Callable[[np.ndarray], Any]) -> None:
+def check(
+    fn: str, param: str, value: Any, rule: str, ok: Callable[[np.ndarray], Any], given: Any = None
+) -> None:
     """Raise `ValueError("<fn>: <param> must be <rule>, got <value>")` when a concrete value breaks a rule.
 
-    Traced values are not checked: the schedules clamp them so that the output stays finite.
+    Traced values are not checked: the schedules clamp them so that the output stays finite. A rule
+    relative to other parameters names them in `given`; it is skipped when any of them is traced.
     """
-    if value is None or is_traced(value):
+    if value is None or is_traced((value, given)):
         return
     arr = np.asarray(value)
     if not np.all(ok(arr)):

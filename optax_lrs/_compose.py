@@ -15,7 +15,17 @@ import jax.numpy as jnp
 import numpy as np
 
 from optax_lrs import _math as m
-from optax_lrs._base import Schedule, as_leaf, check, child, int_leaf, is_number, register, static
+from optax_lrs._base import (
+    Schedule,
+    as_leaf,
+    check,
+    child,
+    float_leaf,
+    int_leaf,
+    is_number,
+    register,
+    static,
+)
 
 
 class _FromFn(Schedule):
@@ -167,6 +177,8 @@ _OPS: dict[str, tuple[str, Callable[[jax.Array, jax.Array], jax.Array]]] = {
     "sub": ("-", jnp.subtract),
     "mul": ("*", jnp.multiply),
     "div": ("/", jnp.divide),
+    "min": ("minimum", jnp.minimum),
+    "max": ("maximum", jnp.maximum),
 }
 
 
@@ -177,7 +189,10 @@ class _Binary(Schedule):
     right: Schedule = child()
 
     def __repr__(self) -> str:
-        return f"({self.left!r} {_OPS[self.op][0]} {self.right!r})"
+        symbol = _OPS[self.op][0]
+        if symbol.isalpha():
+            return f"{symbol}({self.left!r}, {self.right!r})"
+        return f"({self.left!r} {symbol} {self.right!r})"
 
     def value(self, t):
         return _OPS[self.op][1](m.fl(self.left(t)), m.fl(self.right(t)))
@@ -185,9 +200,9 @@ class _Binary(Schedule):
 
 @register()
 def binary(op: str, left: Any, right: Any) -> Schedule:
-    """`left <op> right` step by step, op in "add", "sub", "mul", "div"; what `s1 * s2`, `s * c`,
-    `c + s`, `s / c` build (a number is a constant schedule). `s1 * s2` is PyTorch's
-    `ChainedScheduler` (multiplicative chaining)."""
+    """`left <op> right` step by step, op in "add", "sub", "mul", "div", "min", "max"; what `s1 * s2`,
+    `s * c`, `c + s`, `s / c`, `minimum`, `maximum` and `scale` build (a number is a constant
+    schedule). `s1 * s2` is PyTorch's `ChainedScheduler` (multiplicative chaining)."""
     fn = "binary"
     if op not in _OPS:
         raise ValueError(f"{fn}: op must be one of {', '.join(map(repr, _OPS))}, got {op!r}")
@@ -238,3 +253,188 @@ def select(schedules: Sequence[Callable[..., Any]], index: jax.typing.ArrayLike)
         raise ValueError(f"{fn}: schedules must be a non-empty sequence, got []")
     check(fn, "index", index, f"in [0, {len(pieces) - 1}]", lambda a: (a >= 0) & (a < len(pieces)))
     return _Select(pieces, as_leaf(fn, "index", index, "int"))
+
+
+def minimum(a: Any, b: Any) -> Schedule:
+    """The smaller of two schedules (or a schedule and a number) at every step."""
+    return binary("min", a, b)
+
+
+def maximum(a: Any, b: Any) -> Schedule:
+    """The larger of two schedules (or a schedule and a number) at every step."""
+    return binary("max", a, b)
+
+
+def scale(schedule: Any, factor: Any) -> Schedule:
+    """`schedule · factor` (factor a number or a schedule)."""
+    return binary("mul", schedule, factor)
+
+
+class _Clip(Schedule):
+    name = "clip"
+    schedule: Schedule = child()
+    min_value: jax.Array | None = child()
+    max_value: jax.Array | None = child()
+
+    def value(self, t):
+        v = m.fl(self.schedule(t))
+        if self.min_value is not None:
+            v = jnp.maximum(v, self.min_value)
+        if self.max_value is not None:
+            v = jnp.minimum(v, self.max_value)
+        return v
+
+
+@register()
+def clip(
+    schedule: Any,
+    min_value: jax.typing.ArrayLike | None = None,
+    max_value: jax.typing.ArrayLike | None = None,
+) -> Schedule:
+    """`schedule` clipped to [min_value, max_value] (either bound may be None).
+
+    Example:
+      >>> from optax_lrs import linear_schedule
+      >>> [round(float(clip(linear_schedule(0.0, 1.0, 10), 0.2, 0.6)(t)), 6) for t in (0, 5, 10)]
+      [0.2, 0.5, 0.6]
+    """
+    fn = "clip"
+    if min_value is not None and max_value is not None:
+        check(fn, "max_value", max_value, f">= min_value ({min_value})", lambda a: a >= min_value, min_value)
+    return _Clip(
+        as_schedule(fn, "schedule", schedule),
+        None if min_value is None else as_leaf(fn, "min_value", min_value, "float"),
+        None if max_value is None else as_leaf(fn, "max_value", max_value, "float"),
+    )
+
+
+class _Remap(Schedule):
+    """A schedule read at a remapped step: the base of shift, per_epoch and staircase."""
+
+    schedule: Schedule = child()
+
+    def inner_step(self, t):
+        raise NotImplementedError
+
+    def value(self, t):
+        return self.schedule(self.inner_step(t))
+
+
+class _Shift(_Remap):
+    name = "shift"
+    steps: jax.Array = int_leaf()
+
+    def inner_step(self, t):
+        return jnp.maximum(t - self.steps, 0)
+
+
+@register()
+def shift(schedule: Any, steps: jax.typing.ArrayLike) -> Schedule:
+    """`schedule(max(t − steps, 0))`: start the schedule `steps` later (before that it holds its value
+    at 0). `steps` may be negative, to skip ahead.
+
+    Example:
+      >>> from optax_lrs import linear_schedule
+      >>> [float(shift(linear_schedule(0.0, 1.0, 10), 5)(t)) for t in (0, 5, 10)]
+      [0.0, 0.0, 0.5]
+    """
+    return _Shift(as_schedule("shift", "schedule", schedule), as_leaf("shift", "steps", steps, "int"))
+
+
+class _PerEpoch(_Remap):
+    name = "per_epoch"
+    steps_per_epoch: jax.Array = int_leaf()
+
+    def inner_step(self, t):
+        return m.floordiv(t, self.steps_per_epoch)[0]
+
+
+@register()
+def per_epoch(schedule: Any, steps_per_epoch: jax.typing.ArrayLike) -> Schedule:
+    """An epoch-indexed schedule as a step-indexed one: `schedule(floor(t / steps_per_epoch))`.
+
+    This is what a Keras `LearningRateScheduler` callback or an epoch-level PyTorch scheduler does: the
+    rate changes once per epoch. Example: seed 002's step decay per epoch with 782 updates an epoch:
+    `per_epoch(step_decay(0.1, 0.5, 10), 782)`.
+
+    Example:
+      >>> from optax_lrs import step_decay
+      >>> s = per_epoch(step_decay(0.1, 0.5, 10), 100)
+      >>> [round(float(s(t)), 6) for t in (0, 999, 1000)]
+      [0.1, 0.1, 0.05]
+    """
+    fn = "per_epoch"
+    check(fn, "steps_per_epoch", steps_per_epoch, "> 0", lambda a: a > 0)
+    return _PerEpoch(
+        as_schedule(fn, "schedule", schedule), as_leaf(fn, "steps_per_epoch", steps_per_epoch, "int")
+    )
+
+
+class _Staircase(_Remap):
+    name = "staircase"
+    every: jax.Array = int_leaf()
+
+    def inner_step(self, t):
+        q, r = m.floordiv(t, self.every)
+        return t - r
+
+
+@register()
+def staircase(schedule: Any, every: jax.typing.ArrayLike) -> Schedule:
+    """`schedule(every · floor(t / every))`: hold each value for `every` steps.
+
+    Example:
+      >>> from optax_lrs import linear_schedule
+      >>> [float(staircase(linear_schedule(0.0, 1.0, 10), 5)(t)) for t in (0, 4, 5, 9)]
+      [0.0, 0.0, 0.5, 0.5]
+    """
+    fn = "staircase"
+    check(fn, "every", every, "> 0", lambda a: a > 0)
+    return _Staircase(as_schedule(fn, "schedule", schedule), as_leaf(fn, "every", every, "int"))
+
+
+class _Repeat(Schedule):
+    name = "repeat"
+    schedule: Schedule = child()
+    period: jax.Array = int_leaf()
+    period_mult: jax.Array = float_leaf()
+    decay: jax.Array = float_leaf()
+
+    def value(self, t):
+        i, offset, length = m.geometric_cycle(t, self.period, self.period_mult)
+        # the shape stretches with its cycle; integer steps stay integer when cycles do not stretch
+        stretched = offset * m.fl(m.at_least_one(self.period)) / length
+        inner = jnp.where(self.period_mult == 1, offset, stretched)
+        return jnp.power(jnp.clip(self.decay, 0.0, 1.0), i) * m.fl(self.schedule(inner))
+
+
+@register()
+def repeat(
+    schedule: Any,
+    period: jax.typing.ArrayLike,
+    period_mult: jax.typing.ArrayLike = 1.0,
+    decay: jax.typing.ArrayLike = 1.0,
+) -> Schedule:
+    """Warm restarts of any schedule (SGDR generalised to any shape).
+
+    Cycle i starts at start_i, lasts len_i = period · period_mult^i and is worth
+    decay^i · schedule((t − start_i) · period / len_i): the schedule's first `period` steps, stretched
+    to the cycle's length. O(1) in the number of cycles (the cycle index is a closed form, integer
+    arithmetic when period_mult = 1).
+
+    Example:
+      >>> from optax_lrs import cosine_decay_schedule
+      >>> s = repeat(cosine_decay_schedule(1.0, 10), 10, period_mult=2.0, decay=0.5)
+      >>> [round(float(s(t)), 6) for t in (0, 5, 10, 20, 30)]
+      [1.0, 0.5, 0.5, 0.25, 0.25]
+    """
+    fn = "repeat"
+    check(fn, "period", period, "> 0", lambda a: a > 0)
+    check(fn, "period_mult", period_mult, ">= 1", lambda a: a >= 1)
+    check(fn, "decay", decay, "in [0, 1]", lambda a: (a >= 0) & (a <= 1))
+    return _Repeat(
+        as_schedule(fn, "schedule", schedule),
+        as_leaf(fn, "period", period, "int"),
+        as_leaf(fn, "period_mult", period_mult, "float"),
+        as_leaf(fn, "decay", decay, "float"),
+    )

@@ -323,7 +323,7 @@ class _WarmRestarts(Schedule):
         length = jnp.where(in_table, m.fl(starts[i_safe + 1] - start), length_after)
         frac = jnp.clip((offset * m.fl(unit) + m.fl(rem)) / (length * m.fl(unit)), 0.0, 1.0)
         peak = self.max_value * jnp.power(jnp.clip(self.decay, 0.0, 1.0), i)
-        return self.min_value + 0.5 * (peak - self.min_value) * (1 + jnp.cos(jnp.pi * frac))
+        return self.min_value + (peak - self.min_value) * m.half_cosine(frac)
 
 
 @register()

@@ -141,7 +141,14 @@ def linear_onecycle_schedule(
     fn = "linear_onecycle_schedule"
     check(fn, "transition_steps", transition_steps, "> 0", lambda a: a > 0)
     check(fn, "pct_start", pct_start, "in [0, 1]", lambda a: (a >= 0) & (a <= 1))
-    check(fn, "pct_final", pct_final, "in [pct_start, 1]", lambda a: (a >= np.asarray(pct_start)) & (a <= 1))
+    check(
+        fn,
+        "pct_final",
+        pct_final,
+        "in [pct_start, 1]",
+        lambda a: (a >= np.asarray(pct_start)) & (a <= 1),
+        pct_start,
+    )
     check(fn, "div_factor", div_factor, "> 0", lambda a: a > 0)
     check(fn, "final_div_factor", final_div_factor, "> 0", lambda a: a > 0)
     steps = as_leaf(fn, "transition_steps", transition_steps, "int")

@@ -193,4 +193,42 @@ CASES = [
     Case("from_fn", dict(fn=damped, lr=0.5, k=0.3)),
     Case("binary", dict(op="mul", left=_cos(init_value=1.0, decay_steps=30), right=0.5)),
     Case("binary", dict(op="div", left=o.step_decay(1.0, 0.5, 10), right=4.0)),
+    Case("cyclic_schedule", dict(base_value=0.1, max_value=1.0, step_size_up=7, step_size_down=5)),
+    Case("cyclic_schedule", dict(base_value=0.1, max_value=1.0, step_size_up=6, mode="triangular2")),
+    Case(
+        "cyclic_schedule", dict(base_value=0.1, max_value=1.0, step_size_up=6, mode="exp_range", gamma=0.99)
+    ),
+    Case("one_cycle_schedule", dict(max_value=0.5, total_steps=80, pct_start=0.25)),
+    Case(
+        "one_cycle_schedule",
+        dict(max_value=0.5, total_steps=80, pct_start=0.25, anneal="linear", three_phase=True),
+        vmap={"pct_start": [0.25, 0.4]},
+    ),
+    Case(
+        "wsd_schedule", dict(peak_value=1.0, warmup_steps=10, stable_steps=20, decay_steps=30, end_value=0.1)
+    ),
+    Case(
+        "wsd_schedule",
+        dict(
+            peak_value=1.0,
+            warmup_steps=10,
+            stable_steps=20,
+            decay_steps=30,
+            init_value=0.1,
+            decay_shape="1-sqrt",
+        ),
+    ),
+    Case("inverse_sqrt_schedule", dict(peak_value=1.0, warmup_steps=10, timescale=25)),
+    Case("tanh_decay", dict(init_value=1.0, decay_steps=60, end_value=0.01, lower=-6.0, upper=4.0)),
+    Case(
+        "tri_stage_schedule",
+        dict(peak_value=1.0, warmup_steps=10, hold_steps=15, decay_steps=30, init_scale=0.05),
+    ),
+    Case("clip", dict(schedule=_cos(init_value=1.0, decay_steps=30), min_value=0.2, max_value=0.8)),
+    Case("shift", dict(schedule=_cos(init_value=1.0, decay_steps=30), steps=12)),
+    Case("per_epoch", dict(schedule=o.step_decay(1.0, 0.5, 3), steps_per_epoch=7)),
+    Case("staircase", dict(schedule=_cos(init_value=1.0, decay_steps=60), every=9)),
+    Case(
+        "repeat", dict(schedule=_cos(init_value=1.0, decay_steps=20), period=20, period_mult=1.5, decay=0.7)
+    ),
 ]

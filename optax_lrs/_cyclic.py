@@ -1,0 +1,383 @@
+"""Schedules users bring from other libraries: cyclical LR, one-cycle (PyTorch), warmup-stable-decay,
+inverse square root, tanh decay and fairseq's tri-stage."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from optax_lrs import _math as m
+from optax_lrs._base import Schedule, as_leaf, check, check_choice, float_leaf, int_leaf, register, static
+
+_CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
+
+
+class _Cyclic(Schedule):
+    name = "cyclic_schedule"
+    base_value: jax.Array = float_leaf()
+    max_value: jax.Array = float_leaf()
+    step_size_up: jax.Array = int_leaf()
+    step_size_down: jax.Array = int_leaf()
+    mode: str = static()
+    gamma: jax.Array = float_leaf()
+
+    def value(self, t):
+        up, down = m.at_least_one(self.step_size_up), m.at_least_one(self.step_size_down)
+        cycle, pos = m.floordiv(t, up + down)  # integer phase: exact for every int32 step
+        rising = m.fl(pos) / m.fl(up)
+        falling = m.fl(up + down - pos) / m.fl(down)
+        height = (self.max_value - self.base_value) * jnp.where(pos <= up, rising, falling)
+        if self.mode == "triangular2":
+            height = height * jnp.exp2(-m.fl(cycle))
+        elif self.mode == "exp_range":
+            height = height * jnp.power(jnp.clip(self.gamma, 0.0, 1.0), m.fl(t))
+        return self.base_value + height
+
+
+@register()
+def cyclic_schedule(
+    base_value: jax.typing.ArrayLike,
+    max_value: jax.typing.ArrayLike,
+    step_size_up: jax.typing.ArrayLike,
+    step_size_down: jax.typing.ArrayLike | None = None,
+    mode: str = "triangular",
+    gamma: jax.typing.ArrayLike = 1.0,
+) -> Schedule:
+    """Smith's cyclical learning rate (PyTorch `CyclicLR`'s lr, `scale_mode` per mode's default).
+
+    Each cycle rises linearly from base_value to max_value over step_size_up steps, then falls back
+    over step_size_down steps (default: step_size_up). The amplitude is scaled by 1 ("triangular"),
+    by 1/2^cycle ("triangular2", halved every cycle) or by gamma^t ("exp_range"). The phase is integer
+    arithmetic, exact for every int32 step.
+
+    Args:
+      base_value: lower bound (torch `base_lr`).
+      max_value: upper bound (torch `max_lr`).
+      step_size_up: > 0.
+      step_size_down: > 0, or None for step_size_up.
+      mode: "triangular", "triangular2" or "exp_range".
+      gamma: in [0, 1], for "exp_range".
+
+    Example:
+      >>> s = cyclic_schedule(0.1, 1.0, 4, mode="triangular2")
+      >>> [round(float(s(t)), 6) for t in (0, 2, 4, 8, 10, 12)]
+      [0.1, 0.55, 1.0, 0.1, 0.325, 0.55]
+    """
+    fn = "cyclic_schedule"
+    check_choice(fn, "mode", mode, _CYCLIC_MODES)
+    check(fn, "step_size_up", step_size_up, "> 0", lambda a: a > 0)
+    check(fn, "step_size_down", step_size_down, "> 0", lambda a: a > 0)
+    check(fn, "gamma", gamma, "in [0, 1]", lambda a: (a >= 0) & (a <= 1))
+    return _Cyclic(
+        as_leaf(fn, "base_value", base_value, "float"),
+        as_leaf(fn, "max_value", max_value, "float"),
+        as_leaf(fn, "step_size_up", step_size_up, "int"),
+        as_leaf(fn, "step_size_down", step_size_up if step_size_down is None else step_size_down, "int"),
+        mode,
+        as_leaf(fn, "gamma", gamma, "float"),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+
+_ANNEAL = {"cos": m.cos_interp, "linear": m.lerp}
+
+
+class _OneCycle(Schedule):
+    name = "one_cycle_schedule"
+    max_value: jax.Array = float_leaf()
+    total_steps: jax.Array = int_leaf()
+    pct_start: jax.Array = float_leaf()
+    anneal: str = static()
+    div_factor: jax.Array = float_leaf()
+    final_div_factor: jax.Array = float_leaf()
+    three_phase: bool = static()
+
+    def value(self, t):
+        total = m.fl(self.total_steps)
+        initial = self.max_value / self.div_factor
+        low = initial / self.final_div_factor
+        # torch's phase ends (float), and the values between them
+        e1 = self.pct_start * total - 1
+        if self.three_phase:
+            ends, values = (
+                [e1, 2 * self.pct_start * total - 2, total - 1],
+                [initial, self.max_value, initial, low],
+            )
+        else:
+            ends, values = [e1, total - 1], [initial, self.max_value, low]
+        tf = m.fl(t)
+        anneal = _ANNEAL[self.anneal]
+        start, pieces = 0.0, []
+        for end, a, b in zip(ends, values[:-1], values[1:]):
+            pct = jnp.clip((tf - start) / jnp.maximum(end - start, 1e-6), 0.0, 1.0)
+            pieces.append((end, anneal(a, b, pct)))
+            start = end
+        out = pieces[-1][1]
+        for end, v in reversed(pieces[:-1]):
+            out = jnp.where(tf <= end, v, out)
+        return out
+
+
+@register()
+def one_cycle_schedule(
+    max_value: jax.typing.ArrayLike,
+    total_steps: jax.typing.ArrayLike,
+    pct_start: jax.typing.ArrayLike = 0.3,
+    anneal: str = "cos",
+    div_factor: jax.typing.ArrayLike = 25.0,
+    final_div_factor: jax.typing.ArrayLike = 1e4,
+    three_phase: bool = False,
+) -> Schedule:
+    """The one-cycle policy with PyTorch `OneCycleLR`'s values (its lr, for `total_steps` updates).
+
+    From max/div_factor up to max_value at step pct_start·T − 1, then down to
+    max/(div_factor·final_div_factor) at step T − 1 (T = total_steps), annealing along a half cosine
+    ("cos") or linearly ("linear"). With `three_phase`, it goes back to max/div_factor at step
+    2·pct_start·T − 2 first and only then to the minimum. Past T − 1 it holds the minimum (torch
+    raises there).
+
+    Args:
+      max_value: peak (torch `max_lr`).
+      total_steps: > 0.
+      pct_start: in (0, 1).
+      anneal: "cos" or "linear" (torch `anneal_strategy`).
+      div_factor: > 0.
+      final_div_factor: > 0.
+      three_phase: torch's `three_phase`.
+
+    Example:
+      >>> s = one_cycle_schedule(1.0, 101, pct_start=0.5, anneal="linear", div_factor=10.0)
+      >>> [round(float(s(t)), 6) for t in (0, 49.5)]
+      [0.1, 1.0]
+    """
+    fn = "one_cycle_schedule"
+    check_choice(fn, "anneal", anneal, tuple(_ANNEAL))
+    check(fn, "total_steps", total_steps, "> 0", lambda a: a > 0)
+    check(fn, "pct_start", pct_start, "in (0, 1)", lambda a: (a > 0) & (a < 1))
+    check(fn, "div_factor", div_factor, "> 0", lambda a: a > 0)
+    check(fn, "final_div_factor", final_div_factor, "> 0", lambda a: a > 0)
+    return _OneCycle(
+        as_leaf(fn, "max_value", max_value, "float"),
+        as_leaf(fn, "total_steps", total_steps, "int"),
+        as_leaf(fn, "pct_start", pct_start, "float"),
+        anneal,
+        as_leaf(fn, "div_factor", div_factor, "float"),
+        as_leaf(fn, "final_div_factor", final_div_factor, "float"),
+        bool(three_phase),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+
+_DECAY_SHAPES = {
+    "linear": lambda p: 1 - p,
+    "cosine": m.half_cosine,
+    "1-sqrt": lambda p: 1 - jnp.sqrt(p),
+    "square": lambda p: 1 - p * p,
+    "sqrt": lambda p: jnp.sqrt(1 - p),
+}
+
+
+class _WSD(Schedule):
+    name = "wsd_schedule"
+    peak_value: jax.Array = float_leaf()
+    warmup_steps: jax.Array = int_leaf()
+    stable_steps: jax.Array = int_leaf()
+    decay_steps: jax.Array = int_leaf()
+    init_value: jax.Array = float_leaf()
+    end_value: jax.Array = float_leaf()
+    decay_shape: str = static()
+
+    def value(self, t):
+        warm = m.lerp(self.init_value, self.peak_value, m.progress(t, self.warmup_steps))
+        decay_start = self.warmup_steps + self.stable_steps
+        p = m.progress(jnp.maximum(t - decay_start, 0), self.decay_steps)
+        decay = self.end_value + (self.peak_value - self.end_value) * _DECAY_SHAPES[self.decay_shape](p)
+        v = jnp.where(t < self.warmup_steps, warm, jnp.where(t < decay_start, self.peak_value, decay))
+        return jnp.where(t >= decay_start + self.decay_steps, self.end_value, v)
+
+
+@register()
+def wsd_schedule(
+    peak_value: jax.typing.ArrayLike,
+    warmup_steps: jax.typing.ArrayLike,
+    stable_steps: jax.typing.ArrayLike,
+    decay_steps: jax.typing.ArrayLike,
+    init_value: jax.typing.ArrayLike = 0.0,
+    end_value: jax.typing.ArrayLike = 0.0,
+    decay_shape: str = "linear",
+) -> Schedule:
+    """Warmup–stable–decay ("trapezoidal"; Hägele et al. 2024, HF `get_wsd_schedule`).
+
+    Linear from init_value to peak_value over warmup_steps, peak_value for stable_steps, then from
+    peak_value to end_value over decay_steps along f(p), p the decay's progress in [0, 1]:
+    "linear" 1 − p, "cosine" ½(1 + cos πp), "1-sqrt" 1 − √p, "square" 1 − p², "sqrt" √(1 − p).
+    Afterwards end_value. HF's `min_lr_ratio=r` is init_value = end_value = r·peak_value (its warmup
+    starts at r, not at 0).
+
+    Example:
+      >>> s = wsd_schedule(1.0, 10, 20, 10, decay_shape="1-sqrt")
+      >>> [round(float(s(t)), 6) for t in (0, 5, 10, 29, 30, 34, 40)]
+      [0.0, 0.5, 1.0, 1.0, 1.0, 0.367544, 0.0]
+    """
+    fn = "wsd_schedule"
+    check_choice(fn, "decay_shape", decay_shape, tuple(_DECAY_SHAPES))
+    for name, v in (
+        ("warmup_steps", warmup_steps),
+        ("stable_steps", stable_steps),
+        ("decay_steps", decay_steps),
+    ):
+        check(fn, name, v, ">= 0", lambda a: a >= 0)
+    return _WSD(
+        as_leaf(fn, "peak_value", peak_value, "float"),
+        as_leaf(fn, "warmup_steps", warmup_steps, "int"),
+        as_leaf(fn, "stable_steps", stable_steps, "int"),
+        as_leaf(fn, "decay_steps", decay_steps, "int"),
+        as_leaf(fn, "init_value", init_value, "float"),
+        as_leaf(fn, "end_value", end_value, "float"),
+        decay_shape,
+    )
+
+
+class _InverseSqrt(Schedule):
+    name = "inverse_sqrt_schedule"
+    peak_value: jax.Array = float_leaf()
+    warmup_steps: jax.Array = int_leaf()
+    timescale: jax.Array = int_leaf()
+
+    def params(self):
+        return {"peak_value": self.peak_value, "warmup_steps": self.warmup_steps, "timescale": self.timescale}
+
+    def value(self, t):
+        scale = m.fl(m.at_least_one(self.timescale))
+        warm = self.peak_value * m.progress(t, self.warmup_steps)
+        shifted = jnp.maximum(m.fl(t) + scale - m.fl(self.warmup_steps), scale)
+        return jnp.where(t < self.warmup_steps, warm, self.peak_value * jnp.sqrt(scale / shifted))
+
+
+@register()
+def inverse_sqrt_schedule(
+    peak_value: jax.typing.ArrayLike,
+    warmup_steps: jax.typing.ArrayLike,
+    timescale: jax.typing.ArrayLike | None = None,
+) -> Schedule:
+    """Linear warmup from 0, then inverse square-root decay (HF `get_inverse_sqrt_schedule`, fairseq).
+
+    value(t) = peak · t / warmup_steps for t < warmup_steps, then
+    peak · (timescale / (t + timescale − warmup_steps))^½ (peak_value at t = warmup_steps).
+    `timescale=None` means warmup_steps, or 10 000 when warmup_steps is 0 (as HF does).
+
+    Example:
+      >>> s = inverse_sqrt_schedule(1.0, warmup_steps=100)
+      >>> [round(float(s(t)), 6) for t in (0, 50, 100, 300)]
+      [0.0, 0.5, 1.0, 0.57735]
+    """
+    fn = "inverse_sqrt_schedule"
+    check(fn, "warmup_steps", warmup_steps, ">= 0", lambda a: a >= 0)
+    check(fn, "timescale", timescale, "> 0", lambda a: a > 0)
+    if timescale is None:
+        warm = as_leaf(fn, "warmup_steps", warmup_steps, "int")
+        timescale = jnp.where(warm > 0, warm, 10_000)
+    return _InverseSqrt(
+        as_leaf(fn, "peak_value", peak_value, "float"),
+        as_leaf(fn, "warmup_steps", warmup_steps, "int"),
+        as_leaf(fn, "timescale", timescale, "int"),
+    )
+
+
+class _Tanh(Schedule):
+    name = "tanh_decay"
+    init_value: jax.Array = float_leaf()
+    decay_steps: jax.Array = int_leaf()
+    end_value: jax.Array = float_leaf()
+    lower: jax.Array = float_leaf()
+    upper: jax.Array = float_leaf()
+
+    def value(self, t):
+        p = m.progress(t, self.decay_steps)
+        # ½(1 − tanh x) = sigmoid(−2x), without the cancellation of 1 − tanh x for large x
+        x = self.lower + (self.upper - self.lower) * p
+        v = self.end_value + (self.init_value - self.end_value) * jax.nn.sigmoid(-2 * x)
+        return jnp.where(t > self.decay_steps, self.end_value, v)
+
+
+@register()
+def tanh_decay(
+    init_value: jax.typing.ArrayLike,
+    decay_steps: jax.typing.ArrayLike,
+    end_value: jax.typing.ArrayLike = 0.0,
+    lower: jax.typing.ArrayLike = -7.0,
+    upper: jax.typing.ArrayLike = 3.0,
+) -> Schedule:
+    """Hyperbolic-tangent decay (timm `TanhLRScheduler`, one cycle, no warmup).
+
+    value(t) = end + ½(init − end)(1 − tanh(lower + (upper − lower) · t / T)) for t <= T =
+    decay_steps, then end_value (as timm, which drops to its lr_min after the cycle).
+
+    Example:
+      >>> s = tanh_decay(1.0, 100)
+      >>> [round(float(s(t)), 6) for t in (0, 70, 100, 101)]
+      [0.999999, 0.5, 0.002473, 0.0]
+    """
+    fn = "tanh_decay"
+    check(fn, "decay_steps", decay_steps, "> 0", lambda a: a > 0)
+    check(fn, "upper", upper, "> lower", lambda a: a > lower, lower)
+    return _Tanh(
+        as_leaf(fn, "init_value", init_value, "float"),
+        as_leaf(fn, "decay_steps", decay_steps, "int"),
+        as_leaf(fn, "end_value", end_value, "float"),
+        as_leaf(fn, "lower", lower, "float"),
+        as_leaf(fn, "upper", upper, "float"),
+    )
+
+
+class _TriStage(Schedule):
+    name = "tri_stage_schedule"
+    peak_value: jax.Array = float_leaf()
+    warmup_steps: jax.Array = int_leaf()
+    hold_steps: jax.Array = int_leaf()
+    decay_steps: jax.Array = int_leaf()
+    init_scale: jax.Array = float_leaf()
+    final_scale: jax.Array = float_leaf()
+
+    def value(self, t):
+        init = self.init_scale * self.peak_value
+        warm = m.lerp(init, self.peak_value, m.progress(t, self.warmup_steps))
+        hold_end = self.warmup_steps + self.hold_steps
+        p = m.progress(jnp.maximum(t - hold_end, 0), self.decay_steps)
+        final = jnp.maximum(self.final_scale, jnp.finfo(p.dtype).tiny)
+        decay = self.peak_value * jnp.power(final, p)  # exp(log(final_scale) · p)
+        return jnp.where(t < self.warmup_steps, warm, jnp.where(t < hold_end, self.peak_value, decay))
+
+
+@register()
+def tri_stage_schedule(
+    peak_value: jax.typing.ArrayLike,
+    warmup_steps: jax.typing.ArrayLike,
+    hold_steps: jax.typing.ArrayLike,
+    decay_steps: jax.typing.ArrayLike,
+    init_scale: jax.typing.ArrayLike = 0.01,
+    final_scale: jax.typing.ArrayLike = 0.01,
+) -> Schedule:
+    """fairseq's tri-stage schedule: linear warmup from init_scale·peak to peak over warmup_steps,
+    hold peak for hold_steps, then exponential decay peak·final_scale^(s / decay_steps) to
+    final_scale·peak, held afterwards.
+
+    Example:
+      >>> s = tri_stage_schedule(1.0, 10, 10, 10, init_scale=0.0, final_scale=0.01)
+      >>> [round(float(s(t)), 6) for t in (0, 5, 15, 25, 30, 100)]
+      [0.0, 0.5, 1.0, 0.1, 0.01, 0.01]
+    """
+    fn = "tri_stage_schedule"
+    for name, v in (("warmup_steps", warmup_steps), ("hold_steps", hold_steps), ("decay_steps", decay_steps)):
+        check(fn, name, v, ">= 0", lambda a: a >= 0)
+    check(fn, "final_scale", final_scale, "> 0", lambda a: a > 0)
+    return _TriStage(
+        as_leaf(fn, "peak_value", peak_value, "float"),
+        as_leaf(fn, "warmup_steps", warmup_steps, "int"),
+        as_leaf(fn, "hold_steps", hold_steps, "int"),
+        as_leaf(fn, "decay_steps", decay_steps, "int"),
+        as_leaf(fn, "init_scale", init_scale, "float"),
+        as_leaf(fn, "final_scale", final_scale, "float"),
+    )
