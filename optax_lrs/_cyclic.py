@@ -111,6 +111,7 @@ class _OneCycle(Schedule):
         start, pieces = 0.0, []
         for end, a, b in zip(ends, values[:-1], values[1:]):
             pct = jnp.clip((tf - start) / jnp.maximum(end - start, 1e-6), 0.0, 1.0)
+            pct = jnp.where(tf >= end, 1.0, pct)  # exact at the phase end (no reciprocal rounding)
             pieces.append((end, anneal(a, b, pct)))
             start = end
         out = pieces[-1][1]

@@ -73,8 +73,9 @@ def progress(t: jax.Array, steps: jax.typing.ArrayLike) -> jax.Array:
 
 
 def lerp(start: jax.typing.ArrayLike, end: jax.typing.ArrayLike, pct: jax.Array) -> jax.Array:
-    """Linear interpolation, `start` at pct 0, `end` at pct 1 (optax's order of operations)."""
-    return (end - start) * pct + start
+    """Linear interpolation: exactly `start` at pct 0 and exactly `end` at pct 1 (the form
+    `(end − start)·pct + start` loses `end` to cancellation when it is small next to `start`)."""
+    return start * (1 - pct) + end * pct
 
 
 def cos_interp(start: jax.typing.ArrayLike, end: jax.typing.ArrayLike, pct: jax.Array) -> jax.Array:
