@@ -22,24 +22,24 @@ import numpy as np
 # fields
 
 
-def static(default: Any = dataclasses.MISSING) -> Any:
+def static() -> Any:
     """A structural field: part of the pytree's treedef, never a leaf."""
-    return dataclasses.field(default=default, metadata={"static": True})
+    return dataclasses.field(metadata={"static": True})
 
 
-def int_leaf(default: Any = dataclasses.MISSING) -> Any:
+def int_leaf() -> Any:
     """A leaf that counts steps: stored as an integer array so phases stay exact."""
-    return dataclasses.field(default=default, metadata={"kind": "int"})
+    return dataclasses.field(metadata={"kind": "int"})
 
 
-def float_leaf(default: Any = dataclasses.MISSING) -> Any:
+def float_leaf() -> Any:
     """A real-valued leaf (a value, rate, factor or exponent): differentiable."""
-    return dataclasses.field(default=default, metadata={"kind": "float"})
+    return dataclasses.field(metadata={"kind": "float"})
 
 
-def child(default: Any = dataclasses.MISSING) -> Any:
+def child() -> Any:
     """A field holding schedules (a `Schedule` or a tuple of them): a subtree."""
-    return dataclasses.field(default=default, metadata={"kind": "child"})
+    return dataclasses.field(metadata={"kind": "child"})
 
 
 def float_dtype() -> jnp.dtype:
@@ -181,6 +181,18 @@ class Schedule:
         data = [f.name for f in fields if not f.metadata.get("static")]
         meta = [f.name for f in fields if f.metadata.get("static")]
         jax.tree_util.register_dataclass(cls, data_fields=data, meta_fields=meta)
+
+    @classmethod
+    def from_args(cls, fn: str, args: Mapping[str, Any]) -> Schedule:
+        """Build from a constructor's arguments (its `locals()`): each leaf field converted and checked
+        for its kind by `as_leaf` (None stays None), children and static fields taken as given."""
+        values = []
+        for f in dataclasses.fields(cls):
+            value, kind = args[f.name], f.metadata.get("kind")
+            if kind in ("int", "float") and value is not None:
+                value = as_leaf(fn, f.name, value, kind)
+            values.append(value)
+        return cls(*values)
 
     def value(self, t: jax.Array) -> jax.Array:
         raise NotImplementedError

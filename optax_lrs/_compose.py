@@ -273,8 +273,8 @@ def scale(schedule: Any, factor: Any) -> Schedule:
 class _Clip(Schedule):
     name = "clip"
     schedule: Schedule = child()
-    min_value: jax.Array | None = child()
-    max_value: jax.Array | None = child()
+    min_value: jax.Array | None = float_leaf()
+    max_value: jax.Array | None = float_leaf()
 
     def value(self, t):
         v = m.fl(self.schedule(t))
@@ -301,11 +301,8 @@ def clip(
     fn = "clip"
     if min_value is not None and max_value is not None:
         check(fn, "max_value", max_value, f">= min_value ({min_value})", lambda a: a >= min_value, min_value)
-    return _Clip(
-        as_schedule(fn, "schedule", schedule),
-        None if min_value is None else as_leaf(fn, "min_value", min_value, "float"),
-        None if max_value is None else as_leaf(fn, "max_value", max_value, "float"),
-    )
+    schedule = as_schedule(fn, "schedule", schedule)
+    return _Clip.from_args(fn, locals())
 
 
 class _Remap(Schedule):
@@ -338,7 +335,9 @@ def shift(schedule: Any, steps: jax.typing.ArrayLike) -> Schedule:
       >>> [float(shift(linear_schedule(0.0, 1.0, 10), 5)(t)) for t in (0, 5, 10)]
       [0.0, 0.0, 0.5]
     """
-    return _Shift(as_schedule("shift", "schedule", schedule), as_leaf("shift", "steps", steps, "int"))
+    fn = "shift"
+    schedule = as_schedule(fn, "schedule", schedule)
+    return _Shift.from_args(fn, locals())
 
 
 class _PerEpoch(_Remap):
@@ -365,9 +364,8 @@ def per_epoch(schedule: Any, steps_per_epoch: jax.typing.ArrayLike) -> Schedule:
     """
     fn = "per_epoch"
     check(fn, "steps_per_epoch", steps_per_epoch, "> 0", lambda a: a > 0)
-    return _PerEpoch(
-        as_schedule(fn, "schedule", schedule), as_leaf(fn, "steps_per_epoch", steps_per_epoch, "int")
-    )
+    schedule = as_schedule(fn, "schedule", schedule)
+    return _PerEpoch.from_args(fn, locals())
 
 
 class _Staircase(_Remap):
@@ -390,7 +388,8 @@ def staircase(schedule: Any, every: jax.typing.ArrayLike) -> Schedule:
     """
     fn = "staircase"
     check(fn, "every", every, "> 0", lambda a: a > 0)
-    return _Staircase(as_schedule(fn, "schedule", schedule), as_leaf(fn, "every", every, "int"))
+    schedule = as_schedule(fn, "schedule", schedule)
+    return _Staircase.from_args(fn, locals())
 
 
 class _Repeat(Schedule):
@@ -432,9 +431,5 @@ def repeat(
     check(fn, "period", period, "> 0", lambda a: a > 0)
     check(fn, "period_mult", period_mult, ">= 1", lambda a: a >= 1)
     check(fn, "decay", decay, "in [0, 1]", lambda a: (a >= 0) & (a <= 1))
-    return _Repeat(
-        as_schedule(fn, "schedule", schedule),
-        as_leaf(fn, "period", period, "int"),
-        as_leaf(fn, "period_mult", period_mult, "float"),
-        as_leaf(fn, "decay", decay, "float"),
-    )
+    schedule = as_schedule(fn, "schedule", schedule)
+    return _Repeat.from_args(fn, locals())

@@ -13,7 +13,6 @@ import jax.numpy as jnp
 from optax_lrs import _math as m
 from optax_lrs._base import (
     Schedule,
-    as_leaf,
     check,
     float_leaf,
     int_dtype,
@@ -64,12 +63,7 @@ def cosine_decay_schedule(
     fn = "cosine_decay_schedule"
     check(fn, "decay_steps", decay_steps, "> 0", lambda a: a > 0)
     check(fn, "exponent", exponent, ">= 0", lambda a: a >= 0)
-    return _Cosine(
-        as_leaf(fn, "init_value", init_value, "float"),
-        as_leaf(fn, "decay_steps", decay_steps, "int"),
-        as_leaf(fn, "alpha", alpha, "float"),
-        as_leaf(fn, "exponent", exponent, "float"),
-    )
+    return _Cosine.from_args(fn, locals())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -133,14 +127,7 @@ def warmup_cosine_decay_schedule(
             f"got decay_steps={decay_steps!r}, warmup_steps={warmup_steps!r}"
         )
     check(fn, "exponent", exponent, ">= 0", lambda a: a >= 0)
-    return _WarmupCosine(
-        as_leaf(fn, "init_value", init_value, "float"),
-        as_leaf(fn, "peak_value", peak_value, "float"),
-        as_leaf(fn, "warmup_steps", warmup_steps, "int"),
-        as_leaf(fn, "decay_steps", decay_steps, "int"),
-        as_leaf(fn, "end_value", end_value, "float"),
-        as_leaf(fn, "exponent", exponent, "float"),
-    )
+    return _WarmupCosine.from_args(fn, locals())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -201,14 +188,7 @@ def warmup_hold_cosine_decay(
             f"{fn}: total_steps must be >= warmup_steps + hold_steps, got total_steps={total_steps!r}, "
             f"warmup_steps={warmup_steps!r}, hold_steps={hold_steps!r}"
         )
-    return _WarmupHoldCosine(
-        as_leaf(fn, "peak_value", peak_value, "float"),
-        as_leaf(fn, "total_steps", total_steps, "int"),
-        as_leaf(fn, "init_value", init_value, "float"),
-        as_leaf(fn, "warmup_steps", warmup_steps, "int"),
-        as_leaf(fn, "hold_steps", hold_steps, "int"),
-        as_leaf(fn, "end_value", end_value, "float"),
-    )
+    return _WarmupHoldCosine.from_args(fn, locals())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -264,13 +244,7 @@ def cosine_decay_restarts(
     check(fn, "first_decay_steps", first_decay_steps, "> 0", lambda a: a > 0)
     check(fn, "t_mul", t_mul, ">= 1", lambda a: a >= 1)
     check(fn, "m_mul", m_mul, "in [0, 1]", lambda a: (a >= 0) & (a <= 1))
-    return _CosineRestarts(
-        as_leaf(fn, "init_value", init_value, "float"),
-        as_leaf(fn, "first_decay_steps", first_decay_steps, "int"),
-        as_leaf(fn, "t_mul", t_mul, "float"),
-        as_leaf(fn, "m_mul", m_mul, "float"),
-        as_leaf(fn, "alpha", alpha, "float"),
-    )
+    return _CosineRestarts.from_args(fn, locals())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -366,14 +340,7 @@ def cosine_annealing_warm_restarts(
     check(fn, "period_mult", period_mult, ">= 1", lambda a: a >= 1)
     check(fn, "decay", decay, "in [0, 1]", lambda a: (a >= 0) & (a <= 1))
     check(fn, "steps_per_period_unit", steps_per_period_unit, "> 0", lambda a: a > 0)
-    return _WarmRestarts(
-        as_leaf(fn, "max_value", max_value, "float"),
-        as_leaf(fn, "first_period", first_period, "int"),
-        as_leaf(fn, "period_mult", period_mult, "float"),
-        as_leaf(fn, "min_value", min_value, "float"),
-        as_leaf(fn, "decay", decay, "float"),
-        as_leaf(fn, "steps_per_period_unit", steps_per_period_unit, "int"),
-    )
+    return _WarmRestarts.from_args(fn, locals())
 
 
 # --------------------------------------------------------------------------------------------------

@@ -68,14 +68,9 @@ def cyclic_schedule(
     check(fn, "step_size_up", step_size_up, "> 0", lambda a: a > 0)
     check(fn, "step_size_down", step_size_down, "> 0", lambda a: a > 0)
     check(fn, "gamma", gamma, "in [0, 1]", lambda a: (a >= 0) & (a <= 1))
-    return _Cyclic(
-        as_leaf(fn, "base_value", base_value, "float"),
-        as_leaf(fn, "max_value", max_value, "float"),
-        as_leaf(fn, "step_size_up", step_size_up, "int"),
-        as_leaf(fn, "step_size_down", step_size_up if step_size_down is None else step_size_down, "int"),
-        mode,
-        as_leaf(fn, "gamma", gamma, "float"),
-    )
+    if step_size_down is None:
+        step_size_down = step_size_up
+    return _Cyclic.from_args(fn, locals())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -158,15 +153,7 @@ def one_cycle_schedule(
     check(fn, "pct_start", pct_start, "in (0, 1)", lambda a: (a > 0) & (a < 1))
     check(fn, "div_factor", div_factor, "> 0", lambda a: a > 0)
     check(fn, "final_div_factor", final_div_factor, "> 0", lambda a: a > 0)
-    return _OneCycle(
-        as_leaf(fn, "max_value", max_value, "float"),
-        as_leaf(fn, "total_steps", total_steps, "int"),
-        as_leaf(fn, "pct_start", pct_start, "float"),
-        anneal,
-        as_leaf(fn, "div_factor", div_factor, "float"),
-        as_leaf(fn, "final_div_factor", final_div_factor, "float"),
-        bool(three_phase),
-    )
+    return _OneCycle.from_args(fn, locals())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -230,15 +217,7 @@ def wsd_schedule(
         ("decay_steps", decay_steps),
     ):
         check(fn, name, v, ">= 0", lambda a: a >= 0)
-    return _WSD(
-        as_leaf(fn, "peak_value", peak_value, "float"),
-        as_leaf(fn, "warmup_steps", warmup_steps, "int"),
-        as_leaf(fn, "stable_steps", stable_steps, "int"),
-        as_leaf(fn, "decay_steps", decay_steps, "int"),
-        as_leaf(fn, "init_value", init_value, "float"),
-        as_leaf(fn, "end_value", end_value, "float"),
-        decay_shape,
-    )
+    return _WSD.from_args(fn, locals())
 
 
 class _InverseSqrt(Schedule):
@@ -280,11 +259,7 @@ def inverse_sqrt_schedule(
     if timescale is None:
         warm = as_leaf(fn, "warmup_steps", warmup_steps, "int")
         timescale = jnp.where(warm > 0, warm, 10_000)
-    return _InverseSqrt(
-        as_leaf(fn, "peak_value", peak_value, "float"),
-        as_leaf(fn, "warmup_steps", warmup_steps, "int"),
-        as_leaf(fn, "timescale", timescale, "int"),
-    )
+    return _InverseSqrt.from_args(fn, locals())
 
 
 class _Tanh(Schedule):
@@ -324,13 +299,7 @@ def tanh_decay(
     fn = "tanh_decay"
     check(fn, "decay_steps", decay_steps, "> 0", lambda a: a > 0)
     check(fn, "upper", upper, "> lower", lambda a: a > lower, lower)
-    return _Tanh(
-        as_leaf(fn, "init_value", init_value, "float"),
-        as_leaf(fn, "decay_steps", decay_steps, "int"),
-        as_leaf(fn, "end_value", end_value, "float"),
-        as_leaf(fn, "lower", lower, "float"),
-        as_leaf(fn, "upper", upper, "float"),
-    )
+    return _Tanh.from_args(fn, locals())
 
 
 class _TriStage(Schedule):
@@ -374,11 +343,4 @@ def tri_stage_schedule(
     for name, v in (("warmup_steps", warmup_steps), ("hold_steps", hold_steps), ("decay_steps", decay_steps)):
         check(fn, name, v, ">= 0", lambda a: a >= 0)
     check(fn, "final_scale", final_scale, "> 0", lambda a: a > 0)
-    return _TriStage(
-        as_leaf(fn, "peak_value", peak_value, "float"),
-        as_leaf(fn, "warmup_steps", warmup_steps, "int"),
-        as_leaf(fn, "hold_steps", hold_steps, "int"),
-        as_leaf(fn, "decay_steps", decay_steps, "int"),
-        as_leaf(fn, "init_scale", init_scale, "float"),
-        as_leaf(fn, "final_scale", final_scale, "float"),
-    )
+    return _TriStage.from_args(fn, locals())

@@ -29,10 +29,6 @@ def _end_clip(v, rate, end_value):
     return jnp.where(rate < 1, jnp.maximum(v, end_value), jnp.minimum(v, end_value))
 
 
-def _optional(fn, param, value, kind="float"):
-    return None if value is None else as_leaf(fn, param, value, kind)
-
-
 # --------------------------------------------------------------------------------------------------
 
 
@@ -112,13 +108,7 @@ def step_decay(
     fn = "step_decay"
     check(fn, "decay_rate", decay_rate, ">= 0", lambda a: a >= 0)
     check(fn, "decay_steps", decay_steps, "> 0", lambda a: a > 0)
-    return _StepDecay(
-        as_leaf(fn, "init_value", init_value, "float"),
-        as_leaf(fn, "decay_rate", decay_rate, "float"),
-        as_leaf(fn, "decay_steps", decay_steps, "int"),
-        as_leaf(fn, "offset", offset, "int"),
-        _optional(fn, "end_value", end_value),
-    )
+    return _StepDecay.from_args(fn, locals())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -175,12 +165,8 @@ def multistep_decay(
     """
     fn = "multistep_decay"
     check(fn, "decay_rate", decay_rate, ">= 0", lambda a: a >= 0)
-    return _MultiStep(
-        as_leaf(fn, "init_value", init_value, "float"),
-        _boundaries(fn, "boundaries", boundaries),
-        as_leaf(fn, "decay_rate", decay_rate, "float"),
-        _optional(fn, "end_value", end_value),
-    )
+    boundaries = _boundaries(fn, "boundaries", boundaries)
+    return _MultiStep.from_args(fn, locals())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -309,14 +295,7 @@ def exponential_decay(
     """
     fn = "exponential_decay"
     check(fn, "decay_rate", decay_rate, ">= 0", lambda a: a >= 0)
-    return _Exponential(
-        as_leaf(fn, "init_value", init_value, "float"),
-        as_leaf(fn, "transition_steps", transition_steps, "int"),
-        as_leaf(fn, "decay_rate", decay_rate, "float"),
-        as_leaf(fn, "transition_begin", transition_begin, "int"),
-        bool(staircase),
-        _optional(fn, "end_value", end_value),
-    )
+    return _Exponential.from_args(fn, locals())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -367,12 +346,7 @@ def natural_exp_decay(
     fn = "natural_exp_decay"
     check(fn, "decay_rate", decay_rate, ">= 0", lambda a: a >= 0)
     check(fn, "decay_steps", decay_steps, "> 0", lambda a: a > 0)
-    return _NaturalExp(
-        as_leaf(fn, "init_value", init_value, "float"),
-        as_leaf(fn, "decay_rate", decay_rate, "float"),
-        as_leaf(fn, "decay_steps", decay_steps, "int"),
-        bool(staircase),
-    )
+    return _NaturalExp.from_args(fn, locals())
 
 
 class _InverseTime(Schedule):
@@ -407,12 +381,7 @@ def inverse_time_decay(
     fn = "inverse_time_decay"
     check(fn, "decay_rate", decay_rate, ">= 0", lambda a: a >= 0)
     check(fn, "decay_steps", decay_steps, "> 0", lambda a: a > 0)
-    return _InverseTime(
-        as_leaf(fn, "init_value", init_value, "float"),
-        as_leaf(fn, "decay_rate", decay_rate, "float"),
-        as_leaf(fn, "decay_steps", decay_steps, "int"),
-        bool(staircase),
-    )
+    return _InverseTime.from_args(fn, locals())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -458,13 +427,7 @@ def polynomial_schedule(
     """
     fn = "polynomial_schedule"
     check(fn, "power", power, ">= 0", lambda a: a >= 0)
-    return _Polynomial(
-        as_leaf(fn, "init_value", init_value, "float"),
-        as_leaf(fn, "end_value", end_value, "float"),
-        as_leaf(fn, "power", power, "float"),
-        as_leaf(fn, "transition_steps", transition_steps, "int"),
-        as_leaf(fn, "transition_begin", transition_begin, "int"),
-    )
+    return _Polynomial.from_args(fn, locals())
 
 
 class _Linear(_Polynomial):
@@ -492,13 +455,8 @@ def linear_schedule(
       [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
     """
     fn = "linear_schedule"
-    return _Linear(
-        as_leaf(fn, "init_value", init_value, "float"),
-        as_leaf(fn, "end_value", end_value, "float"),
-        as_leaf(fn, "power", 1.0, "float"),
-        as_leaf(fn, "transition_steps", transition_steps, "int"),
-        as_leaf(fn, "transition_begin", transition_begin, "int"),
-    )
+    power = 1.0
+    return _Linear.from_args(fn, locals())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -551,13 +509,7 @@ def polynomial_decay(
     fn = "polynomial_decay"
     check(fn, "decay_steps", decay_steps, "> 0", lambda a: a > 0)
     check(fn, "power", power, ">= 0", lambda a: a >= 0)
-    return _PolynomialDecay(
-        as_leaf(fn, "init_value", init_value, "float"),
-        as_leaf(fn, "decay_steps", decay_steps, "int"),
-        as_leaf(fn, "end_value", end_value, "float"),
-        as_leaf(fn, "power", power, "float"),
-        bool(cycle),
-    )
+    return _PolynomialDecay.from_args(fn, locals())
 
 
 class _KDecay(Schedule):
@@ -603,13 +555,7 @@ def k_decay(
     check(fn, "decay_steps", decay_steps, "> 0", lambda a: a > 0)
     check(fn, "k", k, "> 0", lambda a: a > 0)
     check(fn, "power", power, ">= 0", lambda a: a >= 0)
-    return _KDecay(
-        as_leaf(fn, "init_value", init_value, "float"),
-        as_leaf(fn, "decay_steps", decay_steps, "int"),
-        as_leaf(fn, "end_value", end_value, "float"),
-        as_leaf(fn, "k", k, "float"),
-        as_leaf(fn, "power", power, "float"),
-    )
+    return _KDecay.from_args(fn, locals())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -667,15 +613,7 @@ def exponential_decay_with_burnin(
     check(fn, "decay_steps", decay_steps, "> 0", lambda a: a > 0)
     check(fn, "decay_rate", decay_rate, ">= 0", lambda a: a >= 0)
     check(fn, "burnin_steps", burnin_steps, ">= 0", lambda a: a >= 0)
-    return _ExpBurnin(
-        as_leaf(fn, "init_value", init_value, "float"),
-        as_leaf(fn, "decay_steps", decay_steps, "int"),
-        as_leaf(fn, "decay_rate", decay_rate, "float"),
-        as_leaf(fn, "burnin_value", burnin_value, "float"),
-        as_leaf(fn, "burnin_steps", burnin_steps, "int"),
-        as_leaf(fn, "min_value", min_value, "float"),
-        bool(staircase),
-    )
+    return _ExpBurnin.from_args(fn, locals())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -720,8 +658,4 @@ def transformer_schedule(
     fn = "transformer_schedule"
     check(fn, "d_model", d_model, "> 0", lambda a: a > 0)
     check(fn, "warmup_steps", warmup_steps, "> 0", lambda a: a > 0)
-    return _Transformer(
-        as_leaf(fn, "d_model", d_model, "float"),
-        as_leaf(fn, "warmup_steps", warmup_steps, "int"),
-        as_leaf(fn, "scale", scale, "float"),
-    )
+    return _Transformer.from_args(fn, locals())

@@ -99,7 +99,19 @@ def _fraction_of(fn, transition_steps, pcts):
     return jnp.stack([jnp.floor(m.fl(p) * m.fl(transition_steps)) for p in pcts]).astype(int_dtype())
 
 
-class _LinearOneCycle(Schedule):
+class _OneCycleBase(Schedule):
+    """optax's one-cycles: piecewise interpolation with boundaries at `int(pct · transition_steps)`,
+    kept as the derived leaf `phase_ends` (not a constructor argument)."""
+
+    def params(self):
+        return {k: v for k, v in super().params().items() if k != "phase_ends"}
+
+    def interpolate(self, t, kind, scales):
+        bounds = jnp.concatenate([self.phase_ends, self.transition_steps[None].astype(self.phase_ends.dtype)])
+        return interpolate(t, kind, self.peak_value / self.div_factor, bounds, jnp.stack(scales))
+
+
+class _LinearOneCycle(_OneCycleBase):
     name = "linear_onecycle_schedule"
     transition_steps: jax.Array = int_leaf()
     peak_value: jax.Array = float_leaf()
@@ -107,16 +119,11 @@ class _LinearOneCycle(Schedule):
     pct_final: jax.Array = float_leaf()
     div_factor: jax.Array = float_leaf()
     final_div_factor: jax.Array = float_leaf()
-    # derived from pct_start and pct_final; not a constructor argument
     phase_ends: jax.Array = int_leaf()
 
-    def params(self):
-        return {k: v for k, v in super().params().items() if k != "phase_ends"}
-
     def value(self, t):
-        bounds = jnp.concatenate([self.phase_ends, self.transition_steps[None].astype(self.phase_ends.dtype)])
-        scales = jnp.stack([self.div_factor, 1.0 / self.div_factor, 1.0 / self.final_div_factor])
-        return interpolate(t, "linear", self.peak_value / self.div_factor, bounds, scales)
+        scales = [self.div_factor, 1.0 / self.div_factor, 1.0 / self.final_div_factor]
+        return self.interpolate(t, "linear", scales)
 
 
 @register()
@@ -151,19 +158,11 @@ def linear_onecycle_schedule(
     )
     check(fn, "div_factor", div_factor, "> 0", lambda a: a > 0)
     check(fn, "final_div_factor", final_div_factor, "> 0", lambda a: a > 0)
-    steps = as_leaf(fn, "transition_steps", transition_steps, "int")
-    return _LinearOneCycle(
-        steps,
-        as_leaf(fn, "peak_value", peak_value, "float"),
-        as_leaf(fn, "pct_start", pct_start, "float"),
-        as_leaf(fn, "pct_final", pct_final, "float"),
-        as_leaf(fn, "div_factor", div_factor, "float"),
-        as_leaf(fn, "final_div_factor", final_div_factor, "float"),
-        _fraction_of(fn, transition_steps, (pct_start, pct_final)),
-    )
+    phase_ends = _fraction_of(fn, transition_steps, (pct_start, pct_final))
+    return _LinearOneCycle.from_args(fn, locals())
 
 
-class _CosineOneCycle(Schedule):
+class _CosineOneCycle(_OneCycleBase):
     name = "cosine_onecycle_schedule"
     transition_steps: jax.Array = int_leaf()
     peak_value: jax.Array = float_leaf()
@@ -172,13 +171,9 @@ class _CosineOneCycle(Schedule):
     final_div_factor: jax.Array = float_leaf()
     phase_ends: jax.Array = int_leaf()
 
-    def params(self):
-        return {k: v for k, v in super().params().items() if k != "phase_ends"}
-
     def value(self, t):
-        bounds = jnp.concatenate([self.phase_ends, self.transition_steps[None].astype(self.phase_ends.dtype)])
-        scales = jnp.stack([self.div_factor, 1.0 / (self.div_factor * self.final_div_factor)])
-        return interpolate(t, "cosine", self.peak_value / self.div_factor, bounds, scales)
+        scales = [self.div_factor, 1.0 / (self.div_factor * self.final_div_factor)]
+        return self.interpolate(t, "cosine", scales)
 
 
 @register()
@@ -204,11 +199,5 @@ def cosine_onecycle_schedule(
     check(fn, "pct_start", pct_start, "in [0, 1]", lambda a: (a >= 0) & (a <= 1))
     check(fn, "div_factor", div_factor, "> 0", lambda a: a > 0)
     check(fn, "final_div_factor", final_div_factor, "> 0", lambda a: a > 0)
-    return _CosineOneCycle(
-        as_leaf(fn, "transition_steps", transition_steps, "int"),
-        as_leaf(fn, "peak_value", peak_value, "float"),
-        as_leaf(fn, "pct_start", pct_start, "float"),
-        as_leaf(fn, "div_factor", div_factor, "float"),
-        as_leaf(fn, "final_div_factor", final_div_factor, "float"),
-        _fraction_of(fn, transition_steps, (pct_start,)),
-    )
+    phase_ends = _fraction_of(fn, transition_steps, (pct_start,))
+    return _CosineOneCycle.from_args(fn, locals())

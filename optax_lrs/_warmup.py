@@ -134,13 +134,8 @@ def warmup_constant_schedule(
       [0.0, 0.5, 1.0, 1.0]
     """
     fn = "warmup_constant_schedule"
-    return _WarmupConstant(
-        as_leaf(fn, "init_value", init_value, "float"),
-        as_leaf(fn, "peak_value", peak_value, "float"),
-        as_leaf(fn, "power", 1.0, "float"),
-        as_leaf(fn, "warmup_steps", warmup_steps, "int"),
-        as_leaf(fn, "transition_begin", 0, "int"),
-    )
+    args = dict(init_value=init_value, end_value=peak_value, power=1.0, transition_steps=warmup_steps)
+    return _WarmupConstant.from_args(fn, {**args, "transition_begin": 0})
 
 
 class _WarmupExponential(Schedule):
@@ -192,13 +187,4 @@ def warmup_exponential_decay_schedule(
     """
     fn = "warmup_exponential_decay_schedule"
     check(fn, "decay_rate", decay_rate, ">= 0", lambda a: a >= 0)
-    return _WarmupExponential(
-        as_leaf(fn, "init_value", init_value, "float"),
-        as_leaf(fn, "peak_value", peak_value, "float"),
-        as_leaf(fn, "warmup_steps", warmup_steps, "int"),
-        as_leaf(fn, "transition_steps", transition_steps, "int"),
-        as_leaf(fn, "decay_rate", decay_rate, "float"),
-        as_leaf(fn, "transition_begin", transition_begin, "int"),
-        bool(staircase),
-        None if end_value is None else as_leaf(fn, "end_value", end_value, "float"),
-    )
+    return _WarmupExponential.from_args(fn, locals())
