@@ -143,11 +143,16 @@ class _WarmupHoldCosine(Schedule):
     end_value: jax.Array = float_leaf()
 
     def value(self, t):
-        warm = m.lerp(self.init_value, self.peak_value, m.progress(t, self.warmup_steps))
-        flat_end = self.warmup_steps + self.hold_steps
-        frac = m.progress(jnp.maximum(t - flat_end, 0), self.total_steps - flat_end)
-        cos = m.cos_interp(self.peak_value, self.end_value, frac)
-        v = jnp.where(t < self.warmup_steps, warm, jnp.where(t <= flat_end, self.peak_value, cos))
+        decay_steps = self.total_steps - self.warmup_steps - self.hold_steps
+        v = m.warmup_hold_decay(
+            t,
+            self.init_value,
+            self.peak_value,
+            self.warmup_steps,
+            self.hold_steps,
+            decay_steps,
+            lambda p: m.cos_interp(self.peak_value, self.end_value, p),
+        )
         return jnp.where(t >= self.total_steps, self.end_value, v)
 
 

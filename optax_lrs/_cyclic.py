@@ -178,12 +178,18 @@ class _WSD(Schedule):
     decay_shape: str = static()
 
     def value(self, t):
-        warm = m.lerp(self.init_value, self.peak_value, m.progress(t, self.warmup_steps))
-        decay_start = self.warmup_steps + self.stable_steps
-        p = m.progress(jnp.maximum(t - decay_start, 0), self.decay_steps)
-        decay = self.end_value + (self.peak_value - self.end_value) * _DECAY_SHAPES[self.decay_shape](p)
-        v = jnp.where(t < self.warmup_steps, warm, jnp.where(t < decay_start, self.peak_value, decay))
-        return jnp.where(t >= decay_start + self.decay_steps, self.end_value, v)
+        shape = _DECAY_SHAPES[self.decay_shape]
+        v = m.warmup_hold_decay(
+            t,
+            self.init_value,
+            self.peak_value,
+            self.warmup_steps,
+            self.stable_steps,
+            self.decay_steps,
+            lambda p: self.end_value + (self.peak_value - self.end_value) * shape(p),
+        )
+        end = self.warmup_steps + self.stable_steps + self.decay_steps
+        return jnp.where(t >= end, self.end_value, v)
 
 
 @register()
@@ -312,13 +318,16 @@ class _TriStage(Schedule):
     final_scale: jax.Array = float_leaf()
 
     def value(self, t):
-        init = self.init_scale * self.peak_value
-        warm = m.lerp(init, self.peak_value, m.progress(t, self.warmup_steps))
-        hold_end = self.warmup_steps + self.hold_steps
-        p = m.progress(jnp.maximum(t - hold_end, 0), self.decay_steps)
-        final = jnp.maximum(self.final_scale, jnp.finfo(p.dtype).tiny)
-        decay = self.peak_value * jnp.power(final, p)  # exp(log(final_scale) · p)
-        return jnp.where(t < self.warmup_steps, warm, jnp.where(t < hold_end, self.peak_value, decay))
+        final = jnp.maximum(self.final_scale, jnp.finfo(m.fl(0).dtype).tiny)
+        return m.warmup_hold_decay(
+            t,
+            self.init_scale * self.peak_value,
+            self.peak_value,
+            self.warmup_steps,
+            self.hold_steps,
+            self.decay_steps,
+            lambda p: self.peak_value * jnp.power(final, p),  # exp(log(final_scale) · p)
+        )
 
 
 @register()

@@ -93,6 +93,16 @@ def half_cosine(frac: jax.Array) -> jax.Array:
     return c * c
 
 
+def warmup_hold_decay(t, init_value, peak_value, warmup_steps, hold_steps, decay_steps, decayed):
+    """Linear warmup from init_value to peak_value, peak_value for hold_steps, then `decayed(p)` with p
+    the decay's progress in [0, 1] (p stays 1 afterwards): the skeleton of warmup-hold-cosine, WSD and
+    tri-stage."""
+    warm = lerp(init_value, peak_value, progress(t, warmup_steps))
+    flat_end = warmup_steps + hold_steps
+    p = progress(jnp.maximum(t - flat_end, 0), decay_steps)
+    return jnp.where(t < warmup_steps, warm, jnp.where(t < flat_end, peak_value, decayed(p)))
+
+
 def polynomial(t, init_value, end_value, power, transition_steps, transition_begin):
     """optax `polynomial_schedule`, including its constant fallback for `transition_steps <= 0`."""
     frac = 1 - progress(jnp.maximum(t - transition_begin, 0), transition_steps)
