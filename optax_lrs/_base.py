@@ -106,6 +106,15 @@ def as_leaf(fn: str, param: str, value: Any, kind: str) -> jax.Array:
     return jnp.asarray(arr, dtype=float_dtype())
 
 
+def boundaries_leaf(fn: str, param: str, boundaries: Any) -> jax.Array:
+    """A 1-D sequence of non-negative, non-decreasing steps as an int leaf."""
+    if np.ndim(boundaries) != 1:
+        raise ValueError(f"{fn}: {param} must be a 1-D sequence of steps, got {boundaries!r}")
+    check(fn, param, boundaries, ">= 0", lambda a: a >= 0)
+    check(fn, param, boundaries, "sorted in increasing order", lambda a: np.all(np.diff(a) >= 0))
+    return as_leaf(fn, param, boundaries, "int")
+
+
 # --------------------------------------------------------------------------------------------------
 # the registry of public constructors
 

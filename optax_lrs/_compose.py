@@ -18,6 +18,7 @@ from optax_lrs import _math as m
 from optax_lrs._base import (
     Schedule,
     as_leaf,
+    boundaries_leaf,
     check,
     child,
     float_leaf,
@@ -92,6 +93,12 @@ def as_schedule(fn_name: str, param: str, x: Any) -> Schedule:
 # --------------------------------------------------------------------------------------------------
 
 
+def _choose(schedules: tuple[Schedule, ...], steps: jax.Array, index: jax.Array) -> jax.Array:
+    """Evaluate every schedule at `steps` and take, elementwise, the one at `index` (clipped)."""
+    values = [jnp.broadcast_to(m.fl(s(steps)), steps.shape) for s in schedules]
+    return jnp.choose(index, values, mode="clip")
+
+
 class _Join(Schedule):
     name = "join_schedules"
     # One Schedule with a leading piece axis when the pieces share a structure, else a tuple.
@@ -112,8 +119,7 @@ class _Join(Schedule):
         starts = jnp.concatenate([jnp.zeros(1, self.boundaries.dtype), self.boundaries])
         local = t - starts[idx].astype(t.dtype)
         if isinstance(self.schedules, tuple):
-            values = [jnp.broadcast_to(m.fl(s(local)), t.shape) for s in self.schedules]
-            return jnp.choose(idx, values, mode="clip")
+            return _choose(self.schedules, local, idx)
         # One evaluation per step: gather that step's piece, then evaluate it.
         flat_idx, flat_t = idx.reshape(-1), local.reshape(-1)
 
@@ -145,14 +151,12 @@ def join_schedules(
     pieces = [as_schedule(fn, f"schedules[{i}]", s) for i, s in enumerate(schedules)]
     if not pieces:
         raise ValueError(f"{fn}: schedules must be a non-empty sequence, got []")
-    if np.ndim(boundaries) != 1 or np.shape(boundaries)[0] != len(pieces) - 1:
+    b = boundaries_leaf(fn, "boundaries", boundaries)
+    if b.shape[-1] != len(pieces) - 1:
         raise ValueError(
             f"{fn}: boundaries must be a sequence of len(schedules) - 1 = {len(pieces) - 1} steps, "
             f"got {boundaries!r}"
         )
-    check(fn, "boundaries", boundaries, ">= 0", lambda a: a >= 0)
-    check(fn, "boundaries", boundaries, "sorted in increasing order", lambda a: np.all(np.diff(a) >= 0))
-    b = as_leaf(fn, "boundaries", boundaries, "int")
     if len(pieces) > 1 and _same_structure(pieces):
         from optax_lrs._base import stack
 
@@ -229,8 +233,7 @@ class _Select(Schedule):
         return {"schedules": list(self.schedules), "index": self.index}
 
     def value(self, t):
-        values = [jnp.broadcast_to(m.fl(s(t)), t.shape) for s in self.schedules]
-        return jnp.choose(jnp.clip(self.index, 0, len(values) - 1), values, mode="clip")
+        return _choose(self.schedules, t, jnp.broadcast_to(self.index, t.shape))
 
 
 @register(containers={"schedules": (list, tuple)})

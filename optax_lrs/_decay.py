@@ -14,20 +14,13 @@ from optax_lrs import _math as m
 from optax_lrs._base import (
     Schedule,
     as_leaf,
+    boundaries_leaf,
     check,
     float_leaf,
     int_leaf,
     register,
     static,
 )
-
-
-def _end_clip(v, rate, end_value):
-    """`end_value` is a floor when the schedule decays (rate < 1) and a ceiling when it grows."""
-    if end_value is None:
-        return v
-    return jnp.where(rate < 1, jnp.maximum(v, end_value), jnp.minimum(v, end_value))
-
 
 # --------------------------------------------------------------------------------------------------
 
@@ -71,7 +64,7 @@ class _StepDecay(Schedule):
     def value(self, t):
         k = m.floordiv_shifted(t, self.offset, self.decay_steps)
         v = self.init_value * jnp.power(self.decay_rate, m.fl(jnp.maximum(k, 0)))
-        return _end_clip(v, self.decay_rate, self.end_value)
+        return m.end_clip(v, self.decay_rate, self.end_value)
 
 
 @register()
@@ -114,14 +107,6 @@ def step_decay(
 # --------------------------------------------------------------------------------------------------
 
 
-def _boundaries(fn, param, boundaries):
-    if np.ndim(boundaries) != 1:
-        raise ValueError(f"{fn}: {param} must be a 1-D sequence of steps, got {boundaries!r}")
-    check(fn, param, boundaries, ">= 0", lambda a: a >= 0)
-    check(fn, param, boundaries, "sorted in increasing order", lambda a: np.all(np.diff(a) >= 0))
-    return as_leaf(fn, param, boundaries, "int")
-
-
 class _MultiStep(Schedule):
     name = "multistep_decay"
     init_value: jax.Array = float_leaf()
@@ -132,7 +117,7 @@ class _MultiStep(Schedule):
     def value(self, t):
         k = m.piecewise_index(t, self.boundaries)
         v = self.init_value * jnp.power(self.decay_rate, m.fl(k))
-        return _end_clip(v, self.decay_rate, self.end_value)
+        return m.end_clip(v, self.decay_rate, self.end_value)
 
 
 @register(containers={"boundaries": (list, tuple, np.ndarray)})
@@ -165,7 +150,7 @@ def multistep_decay(
     """
     fn = "multistep_decay"
     check(fn, "decay_rate", decay_rate, ">= 0", lambda a: a >= 0)
-    boundaries = _boundaries(fn, "boundaries", boundaries)
+    boundaries = boundaries_leaf(fn, "boundaries", boundaries)
     return _MultiStep.from_args(fn, locals())
 
 

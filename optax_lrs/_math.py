@@ -116,6 +116,13 @@ def cosine_decay(t, init_value, decay_steps, alpha, exponent):
     return init_value * decayed
 
 
+def end_clip(v, rate, end_value):
+    """`end_value` is a floor when the schedule decays (rate < 1) and a ceiling when it grows."""
+    if end_value is None:
+        return v
+    return jnp.where(rate < 1, jnp.maximum(v, end_value), jnp.minimum(v, end_value))
+
+
 def exponential(t, init_value, transition_steps, decay_rate, transition_begin, staircase, end_value):
     """optax `exponential_decay`, including its constant fallback for `transition_steps <= 0` or
     `decay_rate == 0` and its clip at `end_value` (a floor when decaying, a ceiling when growing)."""
@@ -128,8 +135,7 @@ def exponential(t, init_value, transition_steps, decay_rate, transition_begin, s
         p = fl(decreased) / fl(steps)
     rate = jnp.where(decay_rate > 0, decay_rate, 1.0)
     v = jnp.where(decreased <= 0, init_value, init_value * jnp.power(rate, p))
-    if end_value is not None:
-        v = jnp.where(decay_rate < 1, jnp.maximum(v, end_value), jnp.minimum(v, end_value))
+    v = end_clip(v, decay_rate, end_value)
     return jnp.where((transition_steps > 0) & (decay_rate != 0), v, init_value)
 
 
