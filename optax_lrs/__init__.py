@@ -54,6 +54,7 @@ from optax_lrs._piecewise import (
     piecewise_interpolate_schedule,
 )
 from optax_lrs._warmup import warmup, warmup_constant_schedule, warmup_exponential_decay_schedule
+from optax_lrs.plotting import plot, values  # matplotlib is imported only when plot is called
 
 __version__ = "0.1.0"
 
@@ -108,4 +109,6 @@ __all__ = [
     "warmup_cosine_decay_schedule",
     "warmup_exponential_decay_schedule",
     "warmup_hold_cosine_decay",
+    "values",
+    "plot",
 ]

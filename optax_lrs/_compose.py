@@ -96,7 +96,7 @@ def as_schedule(fn_name: str, param: str, x: Any) -> Schedule:
 def _choose(schedules: tuple[Schedule, ...], steps: jax.Array, index: jax.Array) -> jax.Array:
     """Evaluate every schedule at `steps` and take, elementwise, the one at `index` (clipped)."""
     values = [jnp.broadcast_to(m.fl(s(steps)), steps.shape) for s in schedules]
-    return jnp.choose(index, values, mode="clip")
+    return m.take(jnp.stack(values), jnp.clip(index, 0, len(values) - 1))
 
 
 class _Join(Schedule):
@@ -117,14 +117,14 @@ class _Join(Schedule):
     def value(self, t):
         idx = m.piecewise_index(t, self.boundaries)
         starts = jnp.concatenate([jnp.zeros(1, self.boundaries.dtype), self.boundaries])
-        local = t - starts[idx].astype(t.dtype)
+        local = t - m.take(starts, idx).astype(t.dtype)
         if isinstance(self.schedules, tuple):
             return _choose(self.schedules, local, idx)
         # One evaluation per step: gather that step's piece, then evaluate it.
         flat_idx, flat_t = idx.reshape(-1), local.reshape(-1)
 
         def one(i, s):
-            return jax.tree_util.tree_map(lambda x: x[i], self.schedules)(s)
+            return jax.tree_util.tree_map(lambda x: m.take(x, i), self.schedules)(s)
 
         return jax.vmap(one)(flat_idx, flat_t).reshape(t.shape)
 

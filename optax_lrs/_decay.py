@@ -116,7 +116,9 @@ class _MultiStep(Schedule):
 
     def value(self, t):
         k = m.piecewise_index(t, self.boundaries)
-        v = self.init_value * jnp.power(self.decay_rate, m.fl(k))
+        # a table of the levels: one power per boundary instead of one per step
+        levels = jnp.power(self.decay_rate, m.fl(jnp.arange(self.boundaries.shape[-1] + 1)))
+        v = self.init_value * m.take(levels, k)
         return m.end_clip(v, self.decay_rate, self.end_value)
 
 
@@ -200,7 +202,7 @@ class _PiecewiseConstant(Schedule):
 
     def value(self, t):
         levels = jnp.cumprod(jnp.concatenate([jnp.ones(1, self.scales.dtype), self.scales]))
-        return self.init_value * levels[m.piecewise_index(t, self.boundaries)]
+        return self.init_value * m.take(levels, m.piecewise_index(t, self.boundaries))
 
 
 @register(containers={"boundaries_and_scales": (dict, list, tuple)})

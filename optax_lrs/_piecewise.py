@@ -34,9 +34,10 @@ def interpolate(t, kind, init_value, boundaries, scales):
     n = boundaries.shape[-1]
     k = m.piecewise_index(t, bounds) - 1  # the last piece whose start is <= t
     k0 = jnp.clip(k, 0, max(n - 1, 0))
-    size = m.at_least_one(bounds[jnp.minimum(k0 + 1, n)] - bounds[k0])
-    pct = m.fl(t - bounds[k0]) / m.fl(size)
-    inside = _INTERPOLATE[kind](values[k0], values[jnp.minimum(k0 + 1, n)], pct)
+    k1 = jnp.minimum(k0 + 1, n)
+    start = m.take(bounds, k0)
+    pct = m.fl(t - start) / m.fl(m.at_least_one(m.take(bounds, k1) - start))
+    inside = _INTERPOLATE[kind](m.take(values, k0), m.take(values, k1), pct)
     return jnp.where(k >= n, values[n], inside)
 
 

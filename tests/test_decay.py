@@ -251,3 +251,20 @@ def test_torch_multisteplr(milestones, gamma):
         lambda torch, opt: torch.optim.lr_scheduler.MultiStepLR(opt, milestones, gamma), 200, 0.1
     )
     np.testing.assert_allclose(o.multistep_decay(0.1, milestones, gamma)(np.arange(200)), expected, rtol=5e-6)
+
+
+@pytest.mark.parametrize("n", [63, 64, 65, 100, 1000])
+def test_many_boundaries_either_side_of_the_unrolled_lookup(n):
+    """Up to 64 boundaries are unrolled compares, more a binary search: both count `b <= t` exactly,
+    repeated boundaries included."""
+    rng = np.random.default_rng(n)
+    bounds = np.sort(rng.integers(0, 5 * n, size=n))
+    t = np.arange(0, 5 * n + 3)
+    k = (bounds[None, :] <= t[:, None]).sum(1)
+    # float32 rate**k is off by about k float32 roundings
+    np.testing.assert_allclose(o.multistep_decay(1.0, list(bounds), 0.99)(t), 0.99**k, rtol=2e-6 + n * 2e-8)
+    scales = rng.uniform(0.9, 1.1, size=n)
+    # repeated boundaries: optax keeps the last scale for a repeated key; a sequence of pairs keeps all
+    expected = np.concatenate([[1.0], np.cumprod(scales)])[k]
+    pw = o.piecewise_constant_schedule(1.0, list(zip(bounds.tolist(), scales.tolist())))
+    np.testing.assert_allclose(pw(t), expected, rtol=2e-5)
