@@ -288,11 +288,11 @@ class _WarmRestarts(Schedule):
         mult = jnp.maximum(self.period_mult, 1.0)
         t_units, rem = m.floordiv(t, unit)
         starts, after_period = _cycle_table(m.at_least_one(self.first_period), mult)
-        i_tab = jnp.searchsorted(starts[1:], t_units.astype(starts.dtype), side="right")
+        i_tab = m.piecewise_index(t_units, starts[1:])
         in_table = i_tab < _TABLE_CYCLES
         # inside the table: exact integers
         i_safe = jnp.minimum(i_tab, _TABLE_CYCLES - 1)
-        start = starts[i_safe]
+        start = m.take(starts, i_safe)
         # after it: cycles keep growing by period_mult
         j, offset_after, length_after = m.geometric_cycle(
             jnp.maximum(t_units - starts[-1], 0), after_period, mult
