@@ -173,6 +173,34 @@ def _evaluate(sched: Schedule, step: jax.typing.ArrayLike) -> jax.Array:
 _evaluate_jit = jax.jit(_evaluate)
 
 
+def _register_pytree(cls: type, data: tuple[str, ...], meta: tuple[str, ...]) -> None:
+    """Register `cls` with the class itself in the treedef's node data.
+
+    `jax.tree_util.register_dataclass` (jax 0.10) builds treedefs that compare equal across two
+    classes with the same fields (only their hashes differ), so a cache keyed on the structure can
+    hand one schedule's compiled program to another. Keeping `cls` in the node data makes the class
+    part of what treedef equality compares.
+    """
+    keys = tuple(jax.tree_util.GetAttrKey(name) for name in data)
+
+    def flatten_with_keys(obj):
+        children = [(k, getattr(obj, name)) for k, name in zip(keys, data)]
+        return children, (cls, tuple(getattr(obj, name) for name in meta))
+
+    def flatten(obj):
+        return [getattr(obj, name) for name in data], (cls, tuple(getattr(obj, name) for name in meta))
+
+    def unflatten(aux, children):
+        obj = object.__new__(cls)
+        for name, value in zip(data, children):
+            object.__setattr__(obj, name, value)
+        for name, value in zip(meta, aux[1]):
+            object.__setattr__(obj, name, value)
+        return obj
+
+    jax.tree_util.register_pytree_with_keys(cls, flatten_with_keys, unflatten, flatten)
+
+
 class Schedule:
     """Base class of every schedule: a frozen dataclass registered as a JAX pytree.
 
@@ -187,9 +215,9 @@ class Schedule:
         super().__init_subclass__(**kwargs)
         dataclasses.dataclass(frozen=True, eq=False, repr=False)(cls)
         fields = dataclasses.fields(cls)
-        data = [f.name for f in fields if not f.metadata.get("static")]
-        meta = [f.name for f in fields if f.metadata.get("static")]
-        jax.tree_util.register_dataclass(cls, data_fields=data, meta_fields=meta)
+        data = tuple(f.name for f in fields if not f.metadata.get("static"))
+        meta = tuple(f.name for f in fields if f.metadata.get("static"))
+        _register_pytree(cls, data, meta)
 
     @classmethod
     def from_args(cls, fn: str, args: Mapping[str, Any]) -> Schedule:
