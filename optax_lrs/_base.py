@@ -9,10 +9,12 @@ parameters (mode strings, flags, opaque callables) are static. Subclasses only d
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import itertools
+import math
 import numbers
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, ClassVar, NoReturn
 
 import jax
 import jax.numpy as jnp
@@ -37,6 +39,12 @@ def float_leaf() -> Any:
     return dataclasses.field(metadata={"kind": "float"})
 
 
+def derived() -> Any:
+    """A leaf computed by the constructor from the others (a table of cycle starts, phase ends): part
+    of the pytree, not a constructor argument, so configs and `repr` leave it out."""
+    return dataclasses.field(metadata={"kind": "derived"})
+
+
 def child() -> Any:
     """A field holding schedules (a `Schedule` or a tuple of them): a subtree."""
     return dataclasses.field(metadata={"kind": "child"})
@@ -57,36 +65,125 @@ def is_traced(x: Any) -> bool:
 
 # --------------------------------------------------------------------------------------------------
 # validation: one mechanism for every constructor
+#
+# A concrete hyperparameter (a Python number, a NumPy or concrete JAX array) is checked; a traced one
+# is not (the schedules clamp it so that the output stays finite). Every failure is a ValueError
+# "<function>: <param> must be <rule>, got <value>" that names the public parameter and shows the
+# value as it was given.
+
+
+def _shown(value: Any) -> Any:
+    return value.tolist() if isinstance(value, (np.ndarray, np.generic, jax.Array)) else value
+
+
+def fail(fn: str, param: str, rule: str, value: Any) -> NoReturn:
+    raise ValueError(f"{fn}: {param} must be {rule}, got {_shown(value)!r}")
+
+
+def _to_real(x: Any) -> float:
+    """One real number as a float (beyond float64's range: ±inf); TypeError for anything else."""
+    if isinstance(x, (np.ndarray, jax.Array)) and x.ndim == 0 and x.dtype.kind in "iuf":
+        return float(x)
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+        raise TypeError(x)
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
+
+
+def _real_array(fn: str, param: str, value: Any, what: str, sequence: bool) -> tuple[np.ndarray, bool]:
+    """`value` as a float64 array, and whether it was given as floating-point numbers.
+
+    Accepted: a real number, a NumPy or JAX array of integers or floats, and with `sequence` a
+    (nested) list or tuple of real numbers. Anything else (None, strings, bools, complex numbers,
+    dicts, lists where a number is expected, other objects) fails, the rule being `what`.
+    """
+    try:
+        if isinstance(value, (np.ndarray, np.generic, jax.Array)):
+            arr = np.asarray(value)
+            if arr.dtype.kind in "iuf":
+                return arr.astype(np.float64), arr.dtype.kind == "f"
+        elif isinstance(value, (list, tuple)):
+            if sequence:
+                items = np.asarray(value, dtype=object)
+                flat = np.asarray([_to_real(x) for x in items.flat], np.float64).reshape(items.shape)
+                return flat, any(not isinstance(x, numbers.Integral) for x in items.flat)
+        else:
+            return np.asarray(_to_real(value)), not isinstance(value, numbers.Integral)
+    except (TypeError, ValueError):
+        pass
+    fail(fn, param, what, value)
+
+
+def _image(fn: str, param: str, value: Any) -> np.ndarray:
+    """The number a schedule would hold: floats rounded to the float dtype (1e-50 is 0 in float32),
+    integers exact."""
+    arr, is_float = _real_array(fn, param, value, "a real number", sequence=True)
+    if is_float:
+        with np.errstate(over="ignore", under="ignore"):
+            arr = arr.astype(float_dtype()).astype(np.float64)
+    return arr
 
 
 def check(
-    fn: str, param: str, value: Any, rule: str, ok: Callable[[np.ndarray], Any], given: Any = None
+    fn: str,
+    param: str,
+    value: Any,
+    rule: str,
+    ok: Callable[..., Any],
+    given: Sequence[Any] = (),
 ) -> None:
     """Raise `ValueError("<fn>: <param> must be <rule>, got <value>")` when a concrete value breaks a rule.
 
-    Traced values are not checked: the schedules clamp them so that the output stays finite. A rule
-    relative to other parameters names them in `given`; it is skipped when any of them is traced.
+    `ok(a, *g)` receives the value as a float64 array, floats rounded to the float dtype first (the
+    number the schedule will hold), and for a rule relative to other parameters their values `given`
+    in the same form. A value that is not a real number (or an array of them) fails too. Not checked:
+    None (an optional parameter), traced values (the schedules clamp them so that the output stays
+    finite), and a rule whose `given` values are None, traced, or not finite real numbers (their
+    own checks report them).
     """
     if value is None or is_traced((value, given)):
         return
-    arr = np.asarray(value)
-    if not np.all(ok(arr)):
-        shown = value.tolist() if isinstance(value, (np.ndarray, jax.Array)) else value
-        raise ValueError(f"{fn}: {param} must be {rule}, got {shown!r}")
+    arr = _image(fn, param, value)
+    others = []
+    for g in given:
+        try:
+            other = _image(fn, param, g)
+        except ValueError:
+            return
+        if not np.all(np.isfinite(other)):
+            return
+        others.append(other)
+    with np.errstate(invalid="ignore"):
+        good = np.all(ok(arr, *others))
+    if not good:
+        fail(fn, param, rule, value)
 
 
 def check_choice(fn: str, param: str, value: Any, choices: Sequence[str]) -> None:
-    if value not in choices:
-        raise ValueError(f"{fn}: {param} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    """Raise ValueError listing the valid `choices` unless `value` is one of these strings."""
+    if not isinstance(value, str) or value not in choices:
+        fail(fn, param, f"one of {', '.join(map(repr, choices))}", value)
 
 
-def as_leaf(fn: str, param: str, value: Any, kind: str) -> jax.Array:
+def as_flag(fn: str, param: str, value: Any) -> bool:
+    """A boolean flag: True or False (NumPy bools too). 0, 1, None or the string "false" fail."""
+    if not isinstance(value, (bool, np.bool_)):
+        fail(fn, param, "True or False", value)
+    return bool(value)
+
+
+_INT32 = (-(2**31), 2**31 - 1)
+
+
+def as_leaf(fn: str, param: str, value: Any, kind: str, sequence: bool = False) -> jax.Array:
     """Convert a hyperparameter to an array leaf of its kind ("int" or "float").
 
-    Concrete values must be finite (and integral for "int"); traced values are cast without checks.
+    A concrete value must be a real number or a real array (a list or tuple only with `sequence`),
+    finite in the float dtype ("float") or an integer within int32's range ("int"). Traced values are
+    cast without checks (float counts rounded; out-of-range ones saturate).
     """
-    if isinstance(value, bool) or (isinstance(value, np.ndarray) and value.dtype == bool):
-        raise ValueError(f"{fn}: {param} must be a number, got {value!r}")
     if is_traced(value):
         x = jnp.asarray(value)
         if kind == "int" and not jnp.issubdtype(x.dtype, jnp.integer):
@@ -94,25 +191,45 @@ def as_leaf(fn: str, param: str, value: Any, kind: str) -> jax.Array:
         if kind == "float" and not jnp.issubdtype(x.dtype, jnp.floating):
             return x.astype(float_dtype())
         return x
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{fn}: {param} must be a number, got {value!r}") from None
-    check(fn, param, arr, "finite", np.isfinite)
+    arr, _ = _real_array(fn, param, value, "an integer" if kind == "int" else "a real number", sequence)
     if kind == "int":
-        check(fn, param, arr, "an integer", lambda a: a == np.round(a))
-        check(fn, param, arr, "within int32 range", lambda a: np.abs(a) < 2**31)
-        return jnp.asarray(np.round(arr).astype(np.int64), dtype=int_dtype())
-    return jnp.asarray(arr, dtype=float_dtype())
+        if not np.all(arr == np.round(arr)):
+            fail(fn, param, "an integer", value)
+        if not np.all((arr >= _INT32[0]) & (arr <= _INT32[1])):
+            fail(fn, param, "within int32 range [-2**31, 2**31 - 1]", value)
+        return jnp.asarray(arr.astype(np.int64), dtype=int_dtype())
+    if not np.all(np.isfinite(arr)):
+        fail(fn, param, "finite", value)
+    dtype = float_dtype()
+    if not np.all(np.abs(arr) <= np.finfo(dtype).max):
+        fail(fn, param, f"finite in {np.dtype(dtype).name}", value)
+    return jnp.asarray(arr, dtype=dtype)
 
 
 def boundaries_leaf(fn: str, param: str, boundaries: Any) -> jax.Array:
-    """A 1-D sequence of non-negative, non-decreasing steps as an int leaf."""
-    if np.ndim(boundaries) != 1:
-        raise ValueError(f"{fn}: {param} must be a 1-D sequence of steps, got {boundaries!r}")
-    check(fn, param, boundaries, ">= 0", lambda a: a >= 0)
-    check(fn, param, boundaries, "sorted in increasing order", lambda a: np.all(np.diff(a) >= 0))
-    return as_leaf(fn, param, boundaries, "int")
+    """A 1-D sequence of non-negative, non-decreasing integer steps as an int leaf."""
+    what = "a 1-D sequence of integer steps"
+    if not is_traced(boundaries):
+        _real_array(fn, param, boundaries, what, sequence=True)  # numbers at all, before their rules
+    leaf = as_leaf(fn, param, boundaries, "int", sequence=True)
+    if leaf.ndim != 1:
+        fail(fn, param, what, boundaries)
+    if not is_traced(leaf):
+        steps = np.asarray(leaf)
+        if not np.all(steps >= 0):
+            fail(fn, param, ">= 0", boundaries)
+        if not np.all(np.diff(steps) >= 0):
+            fail(fn, param, "sorted in increasing order", boundaries)
+    return leaf
+
+
+def _defaults_to_none(fn: str, param: str) -> bool:
+    """Whether the public constructor `fn` gives `param` the default None (it is optional)."""
+    entry = _REGISTRY.get(fn)
+    if entry is None:
+        return False
+    p = inspect.signature(entry.constructor).parameters.get(param)
+    return p is not None and p.default is None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -156,17 +273,35 @@ def get(name: str, **kwargs: Any) -> Schedule:
 
 
 def clamp_step(step: jax.typing.ArrayLike) -> jax.Array:
-    """The step as an array, negative steps read as 0 (integer steps stay integer)."""
+    """The step as an array, negative steps read as 0 (integer steps stay integer; float steps are at
+    least float32, so that float16/bfloat16 steps never round an integer hyperparameter)."""
     t = jnp.asarray(step)
     if t.dtype == jnp.bool_:
         t = t.astype(int_dtype())
+    if jnp.issubdtype(t.dtype, jnp.floating):
+        t = t.astype(jnp.promote_types(t.dtype, float_dtype()))
     return jnp.maximum(t, jnp.zeros((), t.dtype))
 
 
 def _evaluate(sched: Schedule, step: jax.typing.ArrayLike) -> jax.Array:
     t = clamp_step(step)
-    out = jnp.asarray(sched.value(t), float_dtype())
+    if jnp.issubdtype(t.dtype, jnp.floating):
+        # A whole-number float step is evaluated as the integer it is: phases, cycle starts and
+        # comparisons with integer hyperparameters stay exact above 2**24. Fractional steps use the
+        # schedule's continuous formula.
+        idt = int_dtype()
+        top = float(jnp.iinfo(idt).max)
+        whole = jnp.floor(t)
+        integral = (whole == t) & (t < top)
+        t_int = jnp.where(integral, whole, 0.0).astype(idt)
+        out = jnp.where(integral, _value(sched, t_int), _value(sched, t))
+    else:
+        out = _value(sched, t)
     return jnp.broadcast_to(out, jnp.broadcast_shapes(out.shape, t.shape))
+
+
+def _value(sched: Schedule, t: jax.Array) -> jax.Array:
+    return jnp.asarray(sched.value(t), float_dtype())
 
 
 # One executable per schedule structure: jit keys on the treedef, the leaves are arguments.
@@ -220,14 +355,23 @@ class Schedule:
         _register_pytree(cls, data, meta)
 
     @classmethod
-    def from_args(cls, fn: str, args: Mapping[str, Any]) -> Schedule:
-        """Build from a constructor's arguments (its `locals()`): each leaf field converted and checked
-        for its kind by `as_leaf` (None stays None), children and static fields taken as given."""
+    def from_args(cls, fn: str, args: Mapping[str, Any], rename: Mapping[str, str] | None = None) -> Schedule:
+        """Build from a constructor's arguments (its `locals()`), keyed by field name.
+
+        Each leaf field is converted and checked for its kind by `as_leaf` (None only where the public
+        parameter defaults to None), each `bool` static field by `as_flag`; children, derived leaves
+        and other static fields are taken as given. `rename` maps a field to the public parameter it
+        holds, so that messages name what the caller wrote (`warmup_constant_schedule`'s `peak_value`
+        is the field `end_value`).
+        """
+        rename = rename or {}
         values = []
         for f in dataclasses.fields(cls):
-            value, kind = args[f.name], f.metadata.get("kind")
-            if kind in ("int", "float") and value is not None:
-                value = as_leaf(fn, f.name, value, kind)
+            value, kind, param = args[f.name], f.metadata.get("kind"), rename.get(f.name, f.name)
+            if kind in ("int", "float") and not (value is None and _defaults_to_none(fn, param)):
+                value = as_leaf(fn, param, value, kind)
+            elif f.metadata.get("static") and f.type in ("bool", bool):
+                value = as_flag(fn, param, value)
             values.append(value)
         return cls(*values)
 
@@ -243,7 +387,11 @@ class Schedule:
 
     def params(self) -> dict[str, Any]:
         """The constructor's keyword arguments that rebuild this schedule (leaves as arrays)."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.metadata.get("kind") != "derived"
+        }
 
     def to_config(self) -> dict[str, Any]:
         """A JSON-serialisable dict; `optax_lrs.from_config` turns it back into an equal schedule."""
@@ -315,18 +463,29 @@ class Schedule:
 # batches of schedules
 
 
+def _structure(s: Schedule) -> tuple[Any, list[tuple[int, ...]]]:
+    """The treedef and the leaf shapes: what schedules stacked together must share."""
+    leaves, treedef = jax.tree_util.tree_flatten(s)
+    return treedef, [jnp.shape(x) for x in leaves]
+
+
 def stack(schedules: Sequence[Schedule]) -> Schedule:
     """One schedule whose leaves carry a leading batch axis: use it with `jax.vmap`.
 
     All schedules must share one structure (same constructor, same static parameters, same number of
     boundaries/pieces).
     """
+    if isinstance(schedules, (str, bytes, Mapping, Schedule)) or not isinstance(schedules, Iterable):
+        fail("stack", "schedules", "a sequence of Schedules", schedules)
     schedules = list(schedules)
     if not schedules:
         raise ValueError("stack: schedules must be a non-empty sequence, got []")
-    treedefs = [jax.tree_util.tree_structure(s) for s in schedules]
-    for i, td in enumerate(treedefs[1:], 1):
-        if td != treedefs[0]:
+    for i, s in enumerate(schedules):
+        if not isinstance(s, Schedule):
+            fail("stack", f"schedules[{i}]", "a Schedule", s)
+    structures = [_structure(s) for s in schedules]
+    for i, st in enumerate(structures[1:], 1):
+        if st != structures[0]:
             raise ValueError(
                 f"stack: schedules must share one structure; schedule 0 is {schedules[0]!r} "
                 f"but schedule {i} is {schedules[i]!r} (use select to mix structures)"
@@ -349,13 +508,16 @@ def grid(constructor: Callable[..., Schedule] | str, **kwargs: Any) -> Schedule:
     `itertools.product` order. Scalars stay fixed; for a parameter that itself takes a sequence
     (`boundaries`, `boundaries_and_scales`, `cosine_kwargs`), only a list of such sequences is an axis.
     """
-    name = constructor if isinstance(constructor, str) else getattr(constructor, "__name__", "")
-    if name not in _REGISTRY:
-        raise ValueError(f"grid: constructor must be a registered schedule, got {constructor!r}")
-    entry = _REGISTRY[name]
+    name = constructor if isinstance(constructor, str) else getattr(constructor, "__name__", None)
+    entry = _REGISTRY.get(name) if isinstance(name, str) else None
+    if entry is None or not (isinstance(constructor, str) or constructor is entry.constructor):
+        fail("grid", "constructor", "a registered schedule or its name", constructor)
     axes = [k for k, v in kwargs.items() if _is_axis(v, entry.containers.get(k))]
     if not axes:
         raise ValueError("grid: give at least one keyword as a list of values, got none")
+    for k in axes:
+        if not kwargs[k]:
+            fail("grid", k, "a non-empty list of values", kwargs[k])
     members = []
     for combo in itertools.product(*(kwargs[k] for k in axes)):
         members.append(entry.constructor(**{**kwargs, **dict(zip(axes, combo))}))

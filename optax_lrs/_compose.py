@@ -20,7 +20,10 @@ from optax_lrs._base import (
     as_leaf,
     boundaries_leaf,
     check,
+    check_choice,
     child,
+    derived,
+    fail,
     float_leaf,
     int_leaf,
     is_number,
@@ -47,8 +50,11 @@ def from_fn(fn: Callable[..., jax.typing.ArrayLike] | str, **hyperparams: jax.ty
 
     `fn` receives the clamped step (negative steps read as 0) and must be elementwise and free of
     Python branching on values, so that the result jits, vmaps and differentiates like the built-in
-    schedules. `fn` may also be given as `"module:qualname"`; configs store it in that form, so only
-    importable functions (not lambdas) survive `to_config`.
+    schedules. `fn` may also be given as `"module:qualname"`, which is imported here (your own code
+    naming your own function); configs store it in that form, so only importable functions (not
+    lambdas) survive `to_config`. `from_config` does not import such a name unless you allow it
+    (`allowed_functions`, or `safe_mode=False` for a config you trust), so that an untrusted config
+    cannot run code.
 
     Example:
       >>> import jax.numpy as jnp
@@ -61,13 +67,17 @@ def from_fn(fn: Callable[..., jax.typing.ArrayLike] | str, **hyperparams: jax.ty
 
 
 def resolve_callable(fn_name: str, fn: Any) -> Callable[..., Any]:
+    """`fn` itself, or the function that a `"module:qualname"` string names (importing the module)."""
     if isinstance(fn, str):
-        module, _, qualname = fn.partition(":")
+        module, colon, qualname = fn.partition(":")
+        # only absolute dotted names: no relative imports, no "<locals>" that can never resolve
+        if not colon or not all(part.isidentifier() for part in [*module.split("."), *qualname.split(".")]):
+            raise ValueError(f"{fn_name}: fn must be a function or 'module:qualname', got {fn!r}")
         try:
             obj = importlib.import_module(module)
             for part in qualname.split("."):
                 obj = getattr(obj, part)
-        except (ImportError, AttributeError, ValueError):
+        except (ImportError, AttributeError):
             raise ValueError(
                 f"{fn_name}: fn must name an importable function 'module:qualname', got {fn!r}"
             ) from None
@@ -78,16 +88,26 @@ def resolve_callable(fn_name: str, fn: Any) -> Callable[..., Any]:
 
 
 def as_schedule(fn_name: str, param: str, x: Any) -> Schedule:
-    """A schedule from a Schedule, a number (a constant) or any callable of the step."""
+    """A schedule from a Schedule, a number or a real array (a constant, checked as `param`) or any
+    callable of the step."""
     if isinstance(x, Schedule):
         return x
-    if is_number(x) or isinstance(x, (jax.Array, np.ndarray)):
-        from optax_lrs._decay import constant_schedule
+    if is_number(x) or isinstance(x, (jax.Array, np.ndarray, np.generic)):
+        from optax_lrs._decay import _Constant
 
-        return constant_schedule(x)
+        return _Constant(as_leaf(fn_name, param, x, "float"))
     if callable(x):
         return _FromFn(x, {})
-    raise ValueError(f"{fn_name}: {param} must be a schedule, a callable or a number, got {x!r}")
+    fail(fn_name, param, "a schedule, a callable or a number", x)
+
+
+def _schedules(fn_name: str, param: str, xs: Any) -> list[Schedule]:
+    """A non-empty list or tuple of schedule arguments (see `as_schedule`)."""
+    if not isinstance(xs, (list, tuple)):
+        fail(fn_name, param, "a list of schedules", xs)
+    if not xs:
+        fail(fn_name, param, "a non-empty list of schedules", xs)
+    return [as_schedule(fn_name, f"{param}[{i}]", x) for i, x in enumerate(xs)]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -148,15 +168,10 @@ def join_schedules(
       [0.0, 0.5, 1.0, 1.0]
     """
     fn = "join_schedules"
-    pieces = [as_schedule(fn, f"schedules[{i}]", s) for i, s in enumerate(schedules)]
-    if not pieces:
-        raise ValueError(f"{fn}: schedules must be a non-empty sequence, got []")
+    pieces = _schedules(fn, "schedules", schedules)
     b = boundaries_leaf(fn, "boundaries", boundaries)
     if b.shape[-1] != len(pieces) - 1:
-        raise ValueError(
-            f"{fn}: boundaries must be a sequence of len(schedules) - 1 = {len(pieces) - 1} steps, "
-            f"got {boundaries!r}"
-        )
+        fail(fn, "boundaries", f"a sequence of len(schedules) - 1 = {len(pieces) - 1} steps", boundaries)
     if len(pieces) > 1 and _same_structure(pieces):
         from optax_lrs._base import stack
 
@@ -207,10 +222,16 @@ def binary(op: str, left: Any, right: Any) -> Schedule:
     """`left <op> right` step by step, op in "add", "sub", "mul", "div", "min", "max"; what `s1 * s2`,
     `s * c`, `c + s`, `s / c`, `minimum`, `maximum` and `scale` build (a number is a constant
     schedule). `s1 * s2` is PyTorch's `ChainedScheduler` (multiplicative chaining)."""
-    fn = "binary"
-    if op not in _OPS:
-        raise ValueError(f"{fn}: op must be one of {', '.join(map(repr, _OPS))}, got {op!r}")
-    return _Binary(op, as_schedule(fn, "left", left), as_schedule(fn, "right", right))
+    return _make_binary("binary", op, ("left", left), ("right", right))
+
+
+def _make_binary(fn: str, op: str, left: tuple[str, Any], right: tuple[str, Any]) -> Schedule:
+    """`binary` on behalf of `fn`, whose messages name its own (parameter, value) pairs."""
+    check_choice(fn, "op", op, tuple(_OPS))
+    a, b = as_schedule(fn, *left), as_schedule(fn, *right)
+    if op == "div" and not isinstance(right[1], Schedule) and not callable(right[1]):
+        check(fn, right[0], right[1], "nonzero (it divides)", lambda d: d != 0)
+    return _Binary(op, a, b)
 
 
 def _binary(op: str, left: Any, right: Any) -> Schedule:
@@ -251,26 +272,25 @@ def select(schedules: Sequence[Callable[..., Any]], index: jax.typing.ArrayLike)
       0.5
     """
     fn = "select"
-    pieces = tuple(as_schedule(fn, f"schedules[{i}]", s) for i, s in enumerate(schedules))
-    if not pieces:
-        raise ValueError(f"{fn}: schedules must be a non-empty sequence, got []")
+    pieces = tuple(_schedules(fn, "schedules", schedules))
+    leaf = as_leaf(fn, "index", index, "int")
     check(fn, "index", index, f"in [0, {len(pieces) - 1}]", lambda a: (a >= 0) & (a < len(pieces)))
-    return _Select(pieces, as_leaf(fn, "index", index, "int"))
+    return _Select(pieces, leaf)
 
 
 def minimum(a: Any, b: Any) -> Schedule:
     """The smaller of two schedules (or a schedule and a number) at every step."""
-    return binary("min", a, b)
+    return _make_binary("minimum", "min", ("a", a), ("b", b))
 
 
 def maximum(a: Any, b: Any) -> Schedule:
     """The larger of two schedules (or a schedule and a number) at every step."""
-    return binary("max", a, b)
+    return _make_binary("maximum", "max", ("a", a), ("b", b))
 
 
 def scale(schedule: Any, factor: Any) -> Schedule:
     """`schedule · factor` (factor a number or a schedule)."""
-    return binary("mul", schedule, factor)
+    return _make_binary("scale", "mul", ("schedule", schedule), ("factor", factor))
 
 
 class _Clip(Schedule):
@@ -302,10 +322,10 @@ def clip(
       [0.2, 0.5, 0.6]
     """
     fn = "clip"
-    if min_value is not None and max_value is not None:
-        check(fn, "max_value", max_value, f">= min_value ({min_value})", lambda a: a >= min_value, min_value)
     schedule = as_schedule(fn, "schedule", schedule)
-    return _Clip.from_args(fn, locals())
+    clipped = _Clip.from_args(fn, locals())
+    check(fn, "max_value", max_value, f">= min_value ({min_value!r})", lambda a, lo: a >= lo, (min_value,))
+    return clipped
 
 
 class _Remap(Schedule):
@@ -325,7 +345,7 @@ class _Shift(_Remap):
     steps: jax.Array = int_leaf()
 
     def inner_step(self, t):
-        return jnp.maximum(t - self.steps, 0)
+        return jnp.maximum(m.sat_sub(t, self.steps), 0)  # a negative shift saturates at 2**31 − 1
 
 
 @register()
@@ -401,13 +421,16 @@ class _Repeat(Schedule):
     period: jax.Array = int_leaf()
     period_mult: jax.Array = float_leaf()
     decay: jax.Array = float_leaf()
+    cycles: tuple = derived()
 
     def value(self, t):
-        i, offset, length = m.geometric_cycle(t, self.period, self.period_mult)
-        # the shape stretches with its cycle; integer steps stay integer when cycles do not stretch
-        stretched = offset * m.fl(m.at_least_one(self.period)) / length
-        inner = jnp.where(self.period_mult == 1, offset, stretched)
-        return jnp.power(jnp.clip(self.decay, 0.0, 1.0), i) * m.fl(self.schedule(inner))
+        from optax_lrs._cycles import real_cycle_position
+
+        i, frac = real_cycle_position(t, self.period, self.period_mult, self.cycles)
+        # the shape stretches with its cycle; equal cycles read the exact step within the cycle
+        period = m.at_least_one(self.period)
+        inner = jnp.where(self.period_mult <= 1, m.fl(m.floordiv(t, period)[1]), frac * m.fl(period))
+        return m.safe_pow(jnp.clip(self.decay, 0.0, 1.0), i) * m.fl(self.schedule(inner))
 
 
 @register()
@@ -435,4 +458,9 @@ def repeat(
     check(fn, "period_mult", period_mult, ">= 1", lambda a: a >= 1)
     check(fn, "decay", decay, "in [0, 1]", lambda a: (a >= 0) & (a <= 1))
     schedule = as_schedule(fn, "schedule", schedule)
+    period = as_leaf(fn, "period", period, "int")
+    period_mult = as_leaf(fn, "period_mult", period_mult, "float")
+    from optax_lrs._cycles import real_cycle_table
+
+    cycles = real_cycle_table(period, period_mult)
     return _Repeat.from_args(fn, locals())

@@ -1,13 +1,32 @@
-"""Configs: schedules to JSON-serialisable dicts and back, and the formatting `repr` uses."""
+"""Configs: schedules to JSON-serialisable dicts and back, and the formatting `repr` uses.
+
+`from_config` is safe for configs from untrusted sources by default: it builds registered schedules
+only, from plain JSON data only, and imports no code (a `from_fn` function must be allowed by name).
+"""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jax
 import numpy as np
 
-from optax_lrs._base import Schedule, get, is_traced
+from optax_lrs._base import _REGISTRY, Schedule, available, get, is_traced
+
+MAX_DEPTH = 64  # dicts and lists inside one another; far above any real config, far below the stack
+MAX_VALUES = 1_000_000  # bounds the work on YAML aliases, whose shared nodes multiply the tree
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def function_name(fn: Any) -> str | None:
+    """`"module:qualname"` of an importable function; None for lambdas, closures and nameless objects."""
+    module, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str) or "<" in qualname:
+        return None
+    return f"{module}:{qualname}"
 
 
 def _encode(value: Any) -> Any:
@@ -22,13 +41,13 @@ def _encode(value: Any) -> Any:
             raise ValueError("to_config: a schedule with traced hyperparameters has no config")
         return np.asarray(value).tolist()
     if callable(value):
-        module, qualname = getattr(value, "__module__", None), getattr(value, "__qualname__", "")
-        if module is None or "<" in qualname:
+        name = function_name(value)
+        if name is None:
             raise ValueError(
                 f"to_config: {value!r} cannot be stored; pass an importable function (not a lambda "
                 "or closure) to from_fn"
             )
-        return f"{module}:{qualname}"
+        return name
     return value
 
 
@@ -43,28 +62,174 @@ def to_config(schedule: Schedule) -> dict[str, Any]:
     return {"schedule": schedule.name, "params": {k: _encode(v) for k, v in schedule.params().items()}}
 
 
+def _short(value: Any, width: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _where(path: tuple | None) -> str:
+    """`params.schedules[0].params.init_value` from the linked path `(parent, key)` of a value."""
+    keys = []
+    while path is not None:
+        path, key = path
+        keys.append(f"[{key}]" if isinstance(key, int) else f".{key}")
+    return "".join(reversed(keys)).lstrip(".") or "the top level"
+
+
+def check_data(config: Any) -> None:
+    """Refuse anything but plain JSON data, nesting deeper than MAX_DEPTH, or more than MAX_VALUES values.
+
+    Iterative, so that a deep config gives this error and not a RecursionError.
+    """
+    stack: list[tuple[Any, int, tuple | None]] = [(config, 1, None)]
+    count = 0
+    while stack:
+        count += 1
+        if count > MAX_VALUES:
+            raise ValueError(f"from_config: config has more than {MAX_VALUES} values")
+        value, depth, path = stack.pop()
+        if isinstance(value, _JSON_SCALARS):
+            continue
+        if not isinstance(value, (dict, list, tuple)):  # e.g. the objects of YAML tags
+            raise ValueError(
+                "from_config: config values must be JSON data (dict, list, str, number, bool, None), "
+                f"got {_short(value)} at {_where(path)}"
+            )
+        if depth > MAX_DEPTH:
+            raise ValueError(f"from_config: config nested deeper than {MAX_DEPTH} levels")
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if isinstance(value, dict) and not isinstance(key, str):
+                raise ValueError(
+                    f"from_config: config keys must be strings, got {_short(key)} at {_where(path)}"
+                )
+            stack.append((item, depth + 1, (path, key)))
+
+
+def check_params(name: str, params: Mapping[str, Any]) -> None:
+    """Unknown or missing parameters of schedule `name` as a ValueError naming both (not a TypeError)."""
+    variadic = (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)
+    signature = inspect.signature(_REGISTRY[name].constructor).parameters.values()
+    named = [p.name for p in signature if p.kind not in variadic]
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature)  # from_fn's hyperparams
+    unknown = [k for k in params if k not in named]
+    if unknown and not takes_any:
+        raise ValueError(f"{name}: unknown parameter {unknown[0]!r}; parameters: {', '.join(named)}")
+    missing = [
+        p.name
+        for p in signature
+        if p.default is inspect.Parameter.empty and p.kind not in variadic and p.name not in params
+    ]
+    if missing:
+        raise ValueError(f"{name}: missing parameter {missing[0]!r}; parameters: {', '.join(named)}")
+
+
+def _allowed(allowed_functions: Any) -> dict[str, Callable[..., Any]]:
+    if allowed_functions is None:
+        return {}
+    if isinstance(allowed_functions, Mapping):
+        pairs = list(allowed_functions.items())
+    elif isinstance(allowed_functions, Sequence) and not isinstance(allowed_functions, str):
+        pairs = [(function_name(fn), fn) for fn in allowed_functions]
+    else:
+        raise ValueError(
+            "from_config: allowed_functions must be a mapping name -> function or a sequence of "
+            f"functions, got {_short(allowed_functions)}"
+        )
+    for key, fn in pairs:
+        if not isinstance(key, str) or not callable(fn):
+            raise ValueError(
+                "from_config: allowed_functions must hold importable functions (not lambdas or "
+                f"closures, unless named in a mapping), got {_short(fn)}"
+            )
+    return dict(pairs)
+
+
 def _is_config(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {"schedule", "params"}
 
 
-def _decode(value: Any) -> Any:
+def build(config: Any, resolve: Callable[[str], Callable[..., Any]]) -> Schedule:
+    """A schedule from a config (after `check_data`), `resolve` turning from_fn's "module:qualname"."""
+    check_data(config)
+    return _build(config, resolve)
+
+
+def _build(config: Any, resolve: Callable[[str], Callable[..., Any]]) -> Schedule:
+    if not _is_config(config):
+        raise ValueError(
+            f"from_config: config must be a dict with keys 'schedule' and 'params', got {_short(config)}"
+        )
+    name, params = config["schedule"], config["params"]
+    if not isinstance(name, str) or name not in _REGISTRY:
+        raise ValueError(f"from_config: unknown schedule {_short(name)}; available: {', '.join(available())}")
+    if not isinstance(params, dict):
+        raise ValueError(f"from_config: params of {name} must be a dict of parameters, got {_short(params)}")
+    check_params(name, params)
+    kwargs = {k: _decode(v, resolve) for k, v in params.items()}
+    if name == "from_fn" and isinstance(kwargs["fn"], str):  # from_fn refuses what is not callable
+        kwargs["fn"] = resolve(kwargs["fn"])
+    return get(name, **kwargs)
+
+
+def _decode(value: Any, resolve: Callable[[str], Callable[..., Any]]) -> Any:
     if _is_config(value):
-        return from_config(value)
+        return _build(value, resolve)
     if isinstance(value, dict):
-        return {k: _decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
+        return {k: _decode(v, resolve) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_decode(v, resolve) for v in value]
     return value
 
 
-def from_config(config: dict[str, Any]) -> Schedule:
-    """Rebuild a schedule from `to_config`'s output (after a JSON round trip too)."""
-    if not _is_config(config):
-        raise ValueError(
-            f"from_config: config must be a dict with keys 'schedule' and 'params', got {config!r}"
-        )
-    params = {k: _decode(v) for k, v in config["params"].items()}
-    return get(config["schedule"], **params)
+def from_config(
+    config: Mapping[str, Any],
+    *,
+    safe_mode: bool = True,
+    allowed_functions: Mapping[str, Callable[..., Any]] | Sequence[Callable[..., Any]] | None = None,
+) -> Schedule:
+    """Rebuild a schedule from `to_config`'s output (after a JSON or YAML round trip too).
+
+    Safe by default, like Keras's `safe_mode`, so that a config from an untrusted source cannot run
+    code: it may name only registered schedules (`available()`), its values must be plain JSON data
+    (dict, list, str, number, bool, None; tuples read as lists), nested at most MAX_DEPTH (64) levels
+    deep, and a `from_fn` function stored as `"module:qualname"` is never imported unless allowed.
+
+    Args:
+      config: `{"schedule": name, "params": {...}}`, as `to_config` writes it.
+      safe_mode: with False, `from_fn` functions not in `allowed_functions` are imported by name
+        (running the module's import-time code): only for configs you trust.
+      allowed_functions: the functions a config may name for `from_fn`: a sequence of functions,
+        matched by their `"module:qualname"`, or a mapping from the name in the config to the function.
+
+    Raises:
+      ValueError: naming what is wrong (unknown schedule or parameter, missing parameter, non-JSON
+        value, too deep, a function not allowed), before anything is imported.
+
+    Example:
+      >>> import optax_lrs
+      >>> cfg = {"schedule": "step_decay", "params": {"init_value": 1.0, "decay_rate": 0.5, "decay_steps": 2}}
+      >>> float(from_config(cfg)(4))
+      0.25
+      >>> from_config({"schedule": "from_fn", "params": {"fn": "os:getcwd"}})
+      Traceback (most recent call last):
+      ...
+      ValueError: from_config: fn 'os:getcwd' (a from_fn function) is not allowed in safe mode, ...
+    """
+    allowed = _allowed(allowed_functions)
+
+    def resolve(fn: str) -> Any:
+        if fn in allowed:
+            return allowed[fn]
+        if safe_mode:
+            raise ValueError(
+                f"from_config: fn {fn!r} (a from_fn function) is not allowed in safe mode, so it was "
+                "not imported; allow it with allowed_functions=[the function] or, for a config you "
+                "trust, safe_mode=False"
+            )
+        return fn  # from_fn imports it
+
+    return build(config, resolve)
 
 
 def format_value(value: Any) -> str:

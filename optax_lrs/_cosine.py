@@ -9,18 +9,22 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from optax_lrs import _math as m
 from optax_lrs._base import (
     Schedule,
+    as_leaf,
     check,
+    derived,
+    fail,
     float_leaf,
-    int_dtype,
     int_leaf,
     is_traced,
     register,
 )
 from optax_lrs._compose import _Join, join_schedules
+from optax_lrs._cycles import TABLE_CYCLES, integer_cycles, locate, real_cycle_position, real_cycle_table
 
 
 class _Cosine(Schedule):
@@ -119,15 +123,13 @@ def warmup_cosine_decay_schedule(
       [0.0, 0.5, 1.0, 0.5, 0.0]
     """
     fn = "warmup_cosine_decay_schedule"
+    sched = _WarmupCosine.from_args(fn, locals())
     check(fn, "warmup_steps", warmup_steps, ">= 0", lambda a: a >= 0)
     check(fn, "decay_steps", decay_steps, "> 0", lambda a: a > 0)
-    if not (is_traced((warmup_steps, decay_steps))) and not decay_steps > warmup_steps:
-        raise ValueError(
-            f"{fn}: decay_steps must be > warmup_steps (it counts the warmup), "
-            f"got decay_steps={decay_steps!r}, warmup_steps={warmup_steps!r}"
-        )
+    rule = f"> warmup_steps = {warmup_steps!r} (decay_steps counts the warmup)"
+    check(fn, "decay_steps", decay_steps, rule, lambda a, w: a > w, (warmup_steps,))
     check(fn, "exponent", exponent, ">= 0", lambda a: a >= 0)
-    return _WarmupCosine.from_args(fn, locals())
+    return sched
 
 
 # --------------------------------------------------------------------------------------------------
@@ -185,15 +187,13 @@ def warmup_hold_cosine_decay(
       [0.0, 0.5, 1.0, 0.5, 0.0]
     """
     fn = "warmup_hold_cosine_decay"
+    sched = _WarmupHoldCosine.from_args(fn, locals())
     check(fn, "warmup_steps", warmup_steps, ">= 0", lambda a: a >= 0)
     check(fn, "hold_steps", hold_steps, ">= 0", lambda a: a >= 0)
     check(fn, "total_steps", total_steps, "> 0", lambda a: a > 0)
-    if not is_traced((total_steps, warmup_steps, hold_steps)) and total_steps < warmup_steps + hold_steps:
-        raise ValueError(
-            f"{fn}: total_steps must be >= warmup_steps + hold_steps, got total_steps={total_steps!r}, "
-            f"warmup_steps={warmup_steps!r}, hold_steps={hold_steps!r}"
-        )
-    return _WarmupHoldCosine.from_args(fn, locals())
+    rule = f">= warmup_steps + hold_steps = {warmup_steps!r} + {hold_steps!r}"
+    check(fn, "total_steps", total_steps, rule, lambda a, w, h: a >= w + h, (warmup_steps, hold_steps))
+    return sched
 
 
 # --------------------------------------------------------------------------------------------------
@@ -206,11 +206,11 @@ class _CosineRestarts(Schedule):
     t_mul: jax.Array = float_leaf()
     m_mul: jax.Array = float_leaf()
     alpha: jax.Array = float_leaf()
+    cycles: tuple = derived()
 
     def value(self, t):
-        i, offset, length = m.geometric_cycle(t, self.first_decay_steps, self.t_mul)
-        frac = jnp.clip(offset / length, 0.0, 1.0)
-        peak = jnp.power(jnp.clip(self.m_mul, 0.0, 1.0), i)
+        i, frac = real_cycle_position(t, self.first_decay_steps, self.t_mul, self.cycles)
+        peak = m.safe_pow(jnp.clip(self.m_mul, 0.0, 1.0), i)
         return self.init_value * ((1 - self.alpha) * peak * m.half_cosine(frac) + self.alpha)
 
 
@@ -228,10 +228,12 @@ def cosine_decay_restarts(
     of the previous ones; inside it, with frac the position in the cycle in [0, 1):
     value = init_value · ((1 − alpha) · m_mul^i · ½(1 + cos(π · frac)) + alpha).
 
-    The cycle index is computed in O(1) (no loop over cycles): integer arithmetic for t_mul = 1 (exact
-    for every int32 step), a closed form corrected at the cycle starts otherwise, so the first step of
-    every cycle returns that cycle's peak exactly whenever its start is representable in the float
-    dtype (every start below 2**24 in float32; above that, within float32 rounding of the step).
+    Restart steps are exact for every int32 step: the first 256 cycle starts are computed once, when
+    the schedule is built, in double-word arithmetic with t_mul read as the decimal it was written as
+    (1.7 means 17/10, not float32's 1.70000005), and kept as an integer table; a step is placed by a
+    binary search over it. Cycle i's first step is ceil(start_i), where it returns the new peak
+    (Keras's float32 closed form misses some of these, e.g. (40, t_mul=1.1) at step 84). Cycles after
+    the 256th (t_mul below ~1.07 with a short first cycle) continue by the closed form.
 
     Args:
       init_value: peak of the first cycle.
@@ -249,29 +251,13 @@ def cosine_decay_restarts(
     check(fn, "first_decay_steps", first_decay_steps, "> 0", lambda a: a > 0)
     check(fn, "t_mul", t_mul, ">= 1", lambda a: a >= 1)
     check(fn, "m_mul", m_mul, "in [0, 1]", lambda a: (a >= 0) & (a <= 1))
+    first_decay_steps = as_leaf(fn, "first_decay_steps", first_decay_steps, "int")
+    t_mul = as_leaf(fn, "t_mul", t_mul, "float")
+    cycles = real_cycle_table(first_decay_steps, t_mul)
     return _CosineRestarts.from_args(fn, locals())
 
 
 # --------------------------------------------------------------------------------------------------
-
-# Cycles whose lengths follow the ceil recurrence exactly; later ones grow geometrically.
-_TABLE_CYCLES = 64
-_INT_MAX = 2**31 - 1
-
-
-def _cycle_table(first_period, period_mult):
-    """Starts (in units) of the first `_TABLE_CYCLES` + 1 cycles with P(i+1) = ceil(P(i)·mult),
-    saturating at int32's range, and the period of the cycle after the table."""
-    dt = int_dtype()
-
-    def body(carry, _):
-        start, period = carry
-        nxt = jnp.minimum(jnp.ceil(m.fl(period) * period_mult), 2.0**30).astype(dt)
-        return (jnp.minimum(start, _INT_MAX - period) + period, nxt), start
-
-    init = (jnp.zeros((), dt), first_period.astype(dt))
-    (last_start, last_period), starts = jax.lax.scan(body, init, None, length=_TABLE_CYCLES)
-    return jnp.concatenate([starts, last_start[None]]), last_period
 
 
 class _WarmRestarts(Schedule):
@@ -282,26 +268,27 @@ class _WarmRestarts(Schedule):
     min_value: jax.Array = float_leaf()
     decay: jax.Array = float_leaf()
     steps_per_period_unit: jax.Array = int_leaf()
+    cycles: tuple = derived()
 
     def value(self, t):
         unit = m.at_least_one(self.steps_per_period_unit)
-        mult = jnp.maximum(self.period_mult, 1.0)
+        ends, periods, tail_start, tail_period = self.cycles
         t_units, rem = m.floordiv(t, unit)
-        starts, after_period = _cycle_table(m.at_least_one(self.first_period), mult)
-        i_tab = m.piecewise_index(t_units, starts[1:])
-        in_table = i_tab < _TABLE_CYCLES
-        # inside the table: exact integers
-        i_safe = jnp.minimum(i_tab, _TABLE_CYCLES - 1)
-        start = m.take(starts, i_safe)
-        # after it: cycles keep growing by period_mult
-        j, offset_after, length_after = m.geometric_cycle(
-            jnp.maximum(t_units - starts[-1], 0), after_period, mult
-        )
-        i = jnp.where(in_table, m.fl(i_tab), _TABLE_CYCLES + j)
-        offset = jnp.where(in_table, m.fl(t_units - start), offset_after)
-        length = jnp.where(in_table, m.fl(starts[i_safe + 1] - start), length_after)
-        frac = jnp.clip((offset * m.fl(unit) + m.fl(rem)) / (length * m.fl(unit)), 0.0, 1.0)
-        peak = self.max_value * jnp.power(jnp.clip(self.decay, 0.0, 1.0), i)
+        i = locate(t_units, ends)
+        in_table = i < TABLE_CYCLES
+        k = jnp.minimum(i, TABLE_CYCLES - 1)
+        start = (m.take(ends, k) + 1).astype(t_units.dtype)
+        # steps since the cycle started: <= t, so no overflow
+        offset = m.fl((t_units - start) * unit + rem)
+        length = m.fl(m.take(periods, k))
+        # after the table: periods keep growing by period_mult (exact integers when it is 1)
+        after = jnp.maximum(t_units - tail_start.astype(t_units.dtype), 0)
+        j, offset_after, length_after = m.geometric_cycle(after, tail_period, self.period_mult)
+        index = jnp.where(in_table, m.fl(i), TABLE_CYCLES + j)
+        offset = jnp.where(in_table, offset, offset_after * m.fl(unit) + m.fl(rem))
+        length = jnp.where(in_table, length, length_after) * m.fl(unit)
+        frac = jnp.clip(offset / length, 0.0, 1.0)
+        peak = self.max_value * m.safe_pow(jnp.clip(self.decay, 0.0, 1.0), index)
         return self.min_value + (peak - self.min_value) * m.half_cosine(frac)
 
 
@@ -321,11 +308,14 @@ def cosine_annealing_warm_restarts(
     P(i+1) = ceil(P(i) · period_mult). Inside cycle i, with frac the position in the cycle:
     value = min + ½(max · decay^i − min)(1 + cos(π · frac)).
 
-    Cycle starts are integers, computed once per call (not per step) for the first 64 cycles, which
-    covers every int32 step when period_mult >= 1.5 (and any period_mult when first_period is large);
-    the lookup per step is a binary search over them, so phases are exact integer arithmetic up to
-    2**31 − 1 and the first step of every cycle returns its peak exactly. Cycles after the 64th grow
-    by period_mult without rounding. With period_mult = 1 every cycle is exact.
+    Cycle starts are integers computed once, when the schedule is built, for the first 256 cycles
+    (every int32 step when period_mult >= ~1.07, and any period_mult when first_period is large), and
+    looked up per step by a binary search: phases are exact integer arithmetic up to 2**31 − 1 and
+    the first step of every cycle returns its peak. The recurrence is exact decimal arithmetic on
+    period_mult as written (1.2 means 6/5): it equals the seed's float64 loop except where float64
+    rounds a decimal product up past an integer (10 · 1.1 = 11.000000000000002 there, a 12-unit
+    cycle where decimal arithmetic gives 11). Cycles after the 256th grow by period_mult without
+    rounding. With period_mult = 1 every cycle is exact.
 
     Args:
       max_value: peak of the first cycle (torch's base lr, the seed's `max_lr`).
@@ -345,6 +335,9 @@ def cosine_annealing_warm_restarts(
     check(fn, "period_mult", period_mult, ">= 1", lambda a: a >= 1)
     check(fn, "decay", decay, "in [0, 1]", lambda a: (a >= 0) & (a <= 1))
     check(fn, "steps_per_period_unit", steps_per_period_unit, "> 0", lambda a: a > 0)
+    first_period = as_leaf(fn, "first_period", first_period, "int")
+    period_mult = as_leaf(fn, "period_mult", period_mult, "float")
+    cycles = integer_cycles(first_period, period_mult)
     return _WarmRestarts.from_args(fn, locals())
 
 
@@ -367,18 +360,28 @@ def sgdr_schedule(cosine_kwargs: Iterable[Mapping[str, Any]]) -> Schedule:
       [0.0, 1.0, 0.0, 1.0, 0.0]
     """
     fn = "sgdr_schedule"
-    kwargs_list = [dict(k) for k in cosine_kwargs]
+    inner = "warmup_cosine_decay_schedule"
+    if isinstance(cosine_kwargs, (str, bytes, Mapping)) or not isinstance(cosine_kwargs, Iterable):
+        fail(fn, "cosine_kwargs", f"a list of dicts of {inner} arguments", cosine_kwargs)
+    kwargs_list = list(cosine_kwargs)
     if not kwargs_list:
-        raise ValueError(f"{fn}: cosine_kwargs must hold at least one cycle, got []")
+        fail(fn, "cosine_kwargs", "a non-empty list (at least one cycle)", kwargs_list)
     cycles = []
     for i, kwargs in enumerate(kwargs_list):
+        if not isinstance(kwargs, Mapping):
+            fail(fn, f"cosine_kwargs[{i}]", f"a dict of {inner} arguments", kwargs)
         try:
             cycles.append(warmup_cosine_decay_schedule(**kwargs))
-        except TypeError as e:
-            raise ValueError(
-                f"{fn}: cosine_kwargs[{i}] is not valid for warmup_cosine_decay_schedule: {e}"
-            ) from None
-    boundaries = jnp.cumsum(jnp.stack([c.decay_steps for c in cycles]))[:-1]
+        except (TypeError, ValueError) as e:
+            detail = str(e).removeprefix(f"{inner}: ")
+            raise ValueError(f"{fn}: cosine_kwargs[{i}] is not valid for {inner}: {detail}") from None
+    steps = [c.decay_steps for c in cycles]
+    if not is_traced(steps):
+        starts = np.cumsum(np.stack([np.asarray(s, np.int64) for s in steps]), axis=0)[:-1]
+        if np.any(starts > 2**31 - 1):
+            rule = "cycles that start within int32 range (decay_steps but the last summing to <= 2**31 - 1)"
+            fail(fn, "cosine_kwargs", rule, [np.asarray(s).tolist() for s in steps])
+    boundaries = jnp.cumsum(jnp.stack(steps))[:-1]
     joined = join_schedules(cycles, boundaries)
     return _SGDR(joined.schedules, joined.boundaries)
 

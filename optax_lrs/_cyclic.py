@@ -23,14 +23,14 @@ class _Cyclic(Schedule):
 
     def value(self, t):
         up, down = m.at_least_one(self.step_size_up), m.at_least_one(self.step_size_down)
-        cycle, pos = m.floordiv(t, up + down)  # integer phase: exact for every int32 step
+        cycle, pos = m.floordiv_sum(t, up, down)  # integer phase: exact for every int32 step
         rising = m.fl(pos) / m.fl(up)
-        falling = m.fl(up + down - pos) / m.fl(down)
+        falling = m.fl((up - pos) + down) / m.fl(down)
         height = (self.max_value - self.base_value) * jnp.where(pos <= up, rising, falling)
         if self.mode == "triangular2":
             height = height * jnp.exp2(-m.fl(cycle))
         elif self.mode == "exp_range":
-            height = height * jnp.power(jnp.clip(self.gamma, 0.0, 1.0), m.fl(t))
+            height = height * m.safe_pow(jnp.clip(self.gamma, 0.0, 1.0), m.fl(t))
         return self.base_value + height
 
 
@@ -188,8 +188,8 @@ class _WSD(Schedule):
             self.decay_steps,
             lambda p: self.end_value + (self.peak_value - self.end_value) * shape(p),
         )
-        end = self.warmup_steps + self.stable_steps + self.decay_steps
-        return jnp.where(t >= end, self.end_value, v)
+        done = m.elapsed(t, self.warmup_steps, self.stable_steps) >= self.decay_steps
+        return jnp.where(done & (t >= self.warmup_steps), self.end_value, v)
 
 
 @register()
@@ -238,7 +238,7 @@ class _InverseSqrt(Schedule):
     def value(self, t):
         scale = m.fl(m.at_least_one(self.timescale))
         warm = self.peak_value * m.progress(t, self.warmup_steps)
-        shifted = jnp.maximum(m.fl(t) + scale - m.fl(self.warmup_steps), scale)
+        shifted = m.fl(m.elapsed(t, self.warmup_steps)) + scale  # integer subtraction: exact
         return jnp.where(t < self.warmup_steps, warm, self.peak_value * jnp.sqrt(scale / shifted))
 
 
@@ -281,7 +281,7 @@ class _Tanh(Schedule):
         # ½(1 − tanh x) = sigmoid(−2x), without the cancellation of 1 − tanh x for large x
         x = self.lower + (self.upper - self.lower) * p
         v = self.end_value + (self.init_value - self.end_value) * jax.nn.sigmoid(-2 * x)
-        return jnp.where(t > self.decay_steps, self.end_value, v)
+        return jnp.where(t >= self.decay_steps, self.end_value, v)  # timm: lr_min at t = T
 
 
 @register()
@@ -294,18 +294,19 @@ def tanh_decay(
 ) -> Schedule:
     """Hyperbolic-tangent decay (timm `TanhLRScheduler`, one cycle, no warmup).
 
-    value(t) = end + ½(init − end)(1 − tanh(lower + (upper − lower) · t / T)) for t <= T =
-    decay_steps, then end_value (as timm, which drops to its lr_min after the cycle).
+    value(t) = end + ½(init − end)(1 − tanh(lower + (upper − lower) · t / T)) for t < T =
+    decay_steps, then end_value from T on (as timm, which gives its lr_min from t = T).
 
     Example:
       >>> s = tanh_decay(1.0, 100)
-      >>> [round(float(s(t)), 6) for t in (0, 70, 100, 101)]
-      [0.999999, 0.5, 0.002473, 0.0]
+      >>> [round(float(s(t)), 6) for t in (0, 70, 99, 100)]
+      [0.999999, 0.5, 0.003018, 0.0]
     """
     fn = "tanh_decay"
+    sched = _Tanh.from_args(fn, locals())
     check(fn, "decay_steps", decay_steps, "> 0", lambda a: a > 0)
-    check(fn, "upper", upper, "> lower", lambda a: a > lower, lower)
-    return _Tanh.from_args(fn, locals())
+    check(fn, "upper", upper, f"> lower = {lower!r}", lambda a, lo: a > lo, (lower,))
+    return sched
 
 
 class _TriStage(Schedule):

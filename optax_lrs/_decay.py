@@ -16,8 +16,10 @@ from optax_lrs._base import (
     as_leaf,
     boundaries_leaf,
     check,
+    fail,
     float_leaf,
     int_leaf,
+    is_traced,
     register,
     static,
 )
@@ -63,8 +65,7 @@ class _StepDecay(Schedule):
 
     def value(self, t):
         k = m.floordiv_shifted(t, self.offset, self.decay_steps)
-        v = self.init_value * jnp.power(self.decay_rate, m.fl(jnp.maximum(k, 0)))
-        return m.end_clip(v, self.decay_rate, self.end_value)
+        return m.power_of(self.init_value, self.decay_rate, m.fl(jnp.maximum(k, 0)), self.end_value)
 
 
 @register()
@@ -117,7 +118,9 @@ class _MultiStep(Schedule):
     def value(self, t):
         k = m.piecewise_index(t, self.boundaries)
         # a table of the levels: one power per boundary instead of one per step
-        levels = jnp.power(self.decay_rate, m.fl(jnp.arange(self.boundaries.shape[-1] + 1)))
+        levels = m.safe_pow(
+            jnp.maximum(self.decay_rate, 0.0), m.fl(jnp.arange(self.boundaries.shape[-1] + 1))
+        )
         v = self.init_value * m.take(levels, k)
         return m.end_clip(v, self.decay_rate, self.end_value)
 
@@ -159,28 +162,38 @@ def multistep_decay(
 # --------------------------------------------------------------------------------------------------
 
 
+def _is_pair(p):
+    return isinstance(p, (list, tuple)) and len(p) == 2
+
+
 def split_boundaries_and_scales(fn, boundaries_and_scales):
-    """`{step: scale}` (or `[(step, scale), ...]`, which JSON configs use) as two sorted array leaves."""
-    if boundaries_and_scales is None:
+    """`{step: scale}` (or `[(step, scale), ...]`, which JSON configs use) as two array leaves sorted
+    by step: integer steps >= 0 within int32, finite scales >= 0."""
+    param, given = "boundaries_and_scales", boundaries_and_scales
+    rule = "a {step: scale} mapping or a list of (step, scale) pairs, with integer steps and real scales"
+    if given is None:
         items = []
-    elif isinstance(boundaries_and_scales, Mapping):
-        items = list(boundaries_and_scales.items())
+    elif isinstance(given, Mapping):
+        items = list(given.items())
+    elif isinstance(given, (list, tuple)) and all(_is_pair(p) for p in given):
+        items = [tuple(p) for p in given]
     else:
-        items = [tuple(pair) for pair in boundaries_and_scales]
+        fail(fn, param, rule, given)
     try:
-        items = sorted((int(k), v) for k, v in items)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"{fn}: boundaries_and_scales must map integer steps to scales, got {boundaries_and_scales!r}"
-        ) from None
-    bounds = [k for k, _ in items]
-    scales = [v for _, v in items]
-    check(fn, "boundaries_and_scales", bounds, "keyed by steps >= 0", lambda a: a >= 0)
-    check(fn, "boundaries_and_scales", scales, "non-negative scales", lambda a: a >= 0)
-    return (
-        as_leaf(fn, "boundaries_and_scales", np.asarray(bounds, np.int64), "int"),
-        as_leaf(fn, "boundaries_and_scales", np.asarray(scales, np.float64), "float"),
-    )
+        steps = as_leaf(fn, param, [k for k, _ in items], "int", sequence=True)
+        scales = as_leaf(fn, param, [v for _, v in items], "float", sequence=True)
+    except ValueError:
+        steps = scales = None
+    if steps is None or steps.ndim != 1 or scales.ndim != 1:
+        fail(fn, param, rule, given)
+    order = np.arange(len(items))
+    if not is_traced(steps):
+        if not np.all(np.asarray(steps) >= 0):
+            fail(fn, param, "keyed by steps >= 0", given)
+        order = np.argsort(np.asarray(steps), kind="stable")
+    if not is_traced(scales) and not np.all(np.asarray(scales) >= 0):
+        fail(fn, param, "non-negative scales", given)
+    return steps[order], scales[order]
 
 
 def pairs(boundaries, scales):
@@ -302,9 +315,8 @@ class _NaturalExp(Schedule):
     staircase: bool = static()
 
     def value(self, t):
-        return self.init_value * jnp.exp(
-            -self.decay_rate * _decay_progress(t, self.decay_steps, self.staircase)
-        )
+        rate = jnp.maximum(self.decay_rate, 0.0)  # a traced negative rate would grow without bound
+        return self.init_value * jnp.exp(-rate * _decay_progress(t, self.decay_steps, self.staircase))
 
 
 @register()
@@ -460,11 +472,15 @@ class _PolynomialDecay(Schedule):
     def value(self, t):
         steps = m.at_least_one(self.decay_steps)
         if self.cycle:
-            horizon = steps * jnp.maximum(m.ceildiv(t, steps), 1)
-            frac = m.fl(t) / m.fl(horizon)
+            # 1 − t/T with T = steps·max(1, ceil(t/steps)), from integers: T itself may pass int32
+            q, r = m.floordiv(t, steps)
+            inside = r > 0
+            horizon = m.fl(steps) * m.fl(jnp.where(inside, q + 1, jnp.maximum(q, 1)))
+            left = jnp.where(inside, m.fl(steps - r), jnp.where(t > 0, 0.0, m.fl(steps)))
+            left = left / horizon
         else:
-            frac = m.progress(t, steps)
-        return (self.init_value - self.end_value) * m.safe_pow(1 - frac, self.power) + self.end_value
+            left = m.remaining(t, steps)
+        return (self.init_value - self.end_value) * m.safe_pow(left, self.power) + self.end_value
 
 
 @register()
@@ -508,8 +524,12 @@ class _KDecay(Schedule):
     power: jax.Array = float_leaf()
 
     def value(self, t):
-        ratio = m.safe_pow(m.progress(t, self.decay_steps), jnp.maximum(self.k, 0.0))
-        return (self.init_value - self.end_value) * m.safe_pow(1 - ratio, self.power) + self.end_value
+        # 1 − (t/T)^k = −expm1(k·log1p(−r)) with r = 1 − t/T from integers: accurate near T
+        r = m.remaining(t, self.decay_steps)
+        start = r >= 1
+        log_x = jnp.log1p(-jnp.where(start, 0.5, r))
+        left = jnp.where(start, 1.0, -jnp.expm1(jnp.maximum(self.k, 0.0) * log_x))
+        return (self.init_value - self.end_value) * m.safe_pow(left, self.power) + self.end_value
 
 
 @register()
@@ -561,7 +581,7 @@ class _ExpBurnin(Schedule):
     def value(self, t):
         after = jnp.maximum(t - self.burnin_steps, 0)
         p = _decay_progress(after, self.decay_steps, self.staircase)
-        decayed = self.init_value * jnp.power(jnp.maximum(self.decay_rate, 0.0), p)
+        decayed = m.power_of(self.init_value, self.decay_rate, p)
         burnin = jnp.where(self.burnin_value == 0, self.init_value, self.burnin_value)
         return jnp.maximum(jnp.where(t < self.burnin_steps, burnin, decayed), self.min_value)
 

@@ -50,16 +50,53 @@ def floordiv(t: jax.typing.ArrayLike, d: jax.typing.ArrayLike) -> tuple[jax.Arra
 
 
 def floordiv_shifted(t: jax.Array, offset: jax.Array, d: jax.Array) -> jax.Array:
-    """`floor((t + offset) / d)` without overflowing int32 near 2**31 - 1."""
+    """`floor((t + offset) / d)` without forming `t + offset` (no overflow near 2**31 - 1)."""
+    d = at_least_one(d)
     q, r = floordiv(t, d)
-    q2, _ = floordiv(r + offset, d)
-    return q + q2
+    qo, ro = floordiv(offset, d)
+    return q + qo + (r >= d - ro).astype(q.dtype)  # r + ro >= d, with both remainders in [0, d)
+
+
+def floordiv_sum(t: jax.Array, a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """`floordiv(t, a + b)` for counts a, b >= 1 whose sum may pass the integer range: then every
+    step is in cycle 0."""
+    a, b = at_least_one(a), at_least_one(b)
+    if not (is_int(a) and is_int(b)):
+        return floordiv(t, a + b)
+    over = a > jnp.iinfo(a.dtype).max - b
+    q, r = floordiv(t, jnp.where(over, 1, a + b))
+    return jnp.where(over, 0, q), jnp.where(over, t, r)
+
+
+def elapsed(t: jax.Array, *spans: jax.Array) -> jax.Array:
+    """`max(t − (s1 + s2 + ...), 0)` for non-negative spans, subtracted one at a time so that their
+    sum never overflows."""
+    for span in spans:
+        t = jnp.maximum(t - jnp.asarray(span).astype(t.dtype), 0)
+    return t
+
+
+def sat_sub(t: jax.Array, s: jax.Array) -> jax.Array:
+    """`t − s` for an integer step t >= 0 and any s, saturating at the integer maximum."""
+    if not (is_int(t) and is_int(s)):
+        return t - s
+    s = jnp.asarray(s).astype(t.dtype)
+    top = jnp.iinfo(t.dtype).max
+    return jnp.where((s < 0) & (t > top + s), top, t - s)
 
 
 def ceildiv(t: jax.Array, d: jax.Array) -> jax.Array:
     """`ceil(t / d)` for `t >= 0`, without overflow."""
     q, r = floordiv(t, d)
     return q + (r > 0).astype(q.dtype)
+
+
+def remaining(t: jax.Array, steps: jax.typing.ArrayLike) -> jax.Array:
+    """`1 − min(t, T)/T` computed as `(T − min(t, T))/T`: exact 0 from T on and full relative accuracy
+    near it (what powers below 1 need), exactly 1 at t = 0."""
+    steps = at_least_one(steps)
+    left = steps - jnp.minimum(t, steps).astype(jnp.result_type(t, steps))
+    return jnp.where(t >= steps, 0.0, fl(left) / fl(steps))
 
 
 def progress(t: jax.Array, steps: jax.typing.ArrayLike) -> jax.Array:
@@ -90,7 +127,8 @@ def half_cosine(frac: jax.Array) -> jax.Array:
     frac = 1 (there float32 `1 + cos` keeps only ~6e-8 absolute accuracy; this keeps relative).
     """
     c = jnp.cos((jnp.pi / 2) * frac)
-    return c * c
+    # float32 cos(π/2) is 4e-8, not 0: the end must be exactly 0, also through powers below 1
+    return jnp.where(frac >= 1, 0.0, c * c)
 
 
 def warmup_hold_decay(t, init_value, peak_value, warmup_steps, hold_steps, decay_steps, decayed):
@@ -98,14 +136,14 @@ def warmup_hold_decay(t, init_value, peak_value, warmup_steps, hold_steps, decay
     the decay's progress in [0, 1] (p stays 1 afterwards): the skeleton of warmup-hold-cosine, WSD and
     tri-stage."""
     warm = lerp(init_value, peak_value, progress(t, warmup_steps))
-    flat_end = warmup_steps + hold_steps
-    p = progress(jnp.maximum(t - flat_end, 0), decay_steps)
-    return jnp.where(t < warmup_steps, warm, jnp.where(t < flat_end, peak_value, decayed(p)))
+    held = elapsed(t, warmup_steps)  # steps since the warmup ended; no overflowing sums of spans
+    p = progress(elapsed(held, hold_steps), decay_steps)
+    return jnp.where(t < warmup_steps, warm, jnp.where(held < hold_steps, peak_value, decayed(p)))
 
 
 def polynomial(t, init_value, end_value, power, transition_steps, transition_begin):
     """optax `polynomial_schedule`, including its constant fallback for `transition_steps <= 0`."""
-    frac = 1 - progress(jnp.maximum(t - transition_begin, 0), transition_steps)
+    frac = remaining(elapsed(t, transition_begin), transition_steps)
     v = (init_value - end_value) * safe_pow(frac, power) + end_value
     return jnp.where(transition_steps > 0, v, init_value)
 
@@ -114,6 +152,27 @@ def cosine_decay(t, init_value, decay_steps, alpha, exponent):
     """optax `cosine_decay_schedule`."""
     decayed = (1 - alpha) * safe_pow(half_cosine(progress(t, decay_steps)), exponent) + alpha
     return init_value * decayed
+
+
+def power_of(init_value, rate, p, end_value=None):
+    """`init_value · rate^p` (rate >= 0, p >= 0, 0^0 = 1), clipped at `end_value` (a floor when it
+    decays, a ceiling when it grows), finite in value and gradient: the exponent of a growing rate
+    stops where the value reaches its ceiling (end_value, or the float range), so no discarded
+    branch overflows."""
+    rate, p = jnp.maximum(fl(rate), 0.0), jnp.maximum(fl(p), 0.0)
+    pos = rate > 0
+    log_rate = jnp.log(jnp.where(pos, rate, 1.0))
+    grows = log_rate > 0
+    big = jnp.finfo(log_rate.dtype).max
+    scale = jnp.maximum(jnp.abs(fl(init_value)), jnp.finfo(log_rate.dtype).tiny)
+    ceiling = jnp.log(big / 4) - jnp.log(scale)
+    if end_value is not None:
+        safe_end = jnp.where(jnp.abs(fl(end_value)) > 0, jnp.abs(fl(end_value)), 1.0)
+        # a little past the ceiling, so that the clip below lands on end_value exactly
+        ceiling = jnp.minimum(ceiling, jnp.maximum(jnp.log(safe_end) - jnp.log(scale), 0.0) + 1.0)
+    p = jnp.where(grows, jnp.minimum(p, ceiling / jnp.where(grows, log_rate, 1.0)), p)
+    factor = jnp.where(pos, jnp.power(jnp.where(pos, rate, 1.0), p), jnp.where(p == 0, 1.0, 0.0))
+    return end_clip(init_value * factor, rate, end_value)
 
 
 def end_clip(v, rate, end_value):
@@ -126,16 +185,14 @@ def end_clip(v, rate, end_value):
 def exponential(t, init_value, transition_steps, decay_rate, transition_begin, staircase, end_value):
     """optax `exponential_decay`, including its constant fallback for `transition_steps <= 0` or
     `decay_rate == 0` and its clip at `end_value` (a floor when decaying, a ceiling when growing)."""
-    begin = jnp.maximum(transition_begin, 0)
-    decreased = t - begin
+    decreased = elapsed(t, jnp.maximum(transition_begin, 0))  # negative steps read as 0 here too
     steps = at_least_one(transition_steps)
     if staircase:
-        p = fl(floordiv(jnp.maximum(decreased, 0), steps)[0])
+        p = fl(floordiv(decreased, steps)[0])
     else:
         p = fl(decreased) / fl(steps)
     rate = jnp.where(decay_rate > 0, decay_rate, 1.0)
-    v = jnp.where(decreased <= 0, init_value, init_value * jnp.power(rate, p))
-    v = end_clip(v, decay_rate, end_value)
+    v = power_of(init_value, rate, p, end_value)
     return jnp.where((transition_steps > 0) & (decay_rate != 0), v, init_value)
 
 
@@ -169,7 +226,12 @@ def take(values: jax.Array, index: jax.Array) -> jax.Array:
     """`values[index]` along the first axis (index in range), without a gather for short tables."""
     n = values.shape[0]
     if n > UNROLL:
-        return values[index]
+        if values.ndim == 1:
+            return values[index]
+        # one value per element of index (a table per step, as in a select of many schedules)
+        shape = jnp.broadcast_shapes(index.shape, values.shape[1:])
+        idx = jnp.broadcast_to(index, shape)[None]
+        return jnp.take_along_axis(jnp.broadcast_to(values, (n, *shape)), idx, axis=0)[0]
     out = jnp.broadcast_to(values[0], jnp.broadcast_shapes(index.shape, values.shape[1:]))
     for j in range(1, n):
         out = jnp.where(index == j, values[j], out)

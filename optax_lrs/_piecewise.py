@@ -93,11 +93,17 @@ def piecewise_interpolate_schedule(
 
 
 def _fraction_of(fn, transition_steps, pcts):
-    """`int(pct · transition_steps)` for each pct, as optax computes the one-cycle boundaries: in
-    Python float64 when the arguments are concrete, in the traced float dtype otherwise."""
-    if not is_traced((transition_steps, pcts)):
-        return as_leaf(fn, "pct", [int(float(p) * int(transition_steps)) for p in pcts], "int")
-    return jnp.stack([jnp.floor(m.fl(p) * m.fl(transition_steps)) for p in pcts]).astype(int_dtype())
+    """`int(pct · transition_steps)` for each `(name, pct)` of `pcts`, as optax computes the one-cycle
+    boundaries: in float64 when the arguments are concrete, in the traced float dtype otherwise. The
+    arguments are checked as hyperparameters first."""
+    steps = as_leaf(fn, "transition_steps", transition_steps, "int")
+    fracs = [as_leaf(fn, name, p, "float") for name, p in pcts]
+    raw = [p for _, p in pcts]
+    if not is_traced((transition_steps, raw)):
+        total = np.asarray(transition_steps, np.float64)
+        ends = np.stack([np.floor(np.asarray(p, np.float64) * total) for p in raw], axis=-1)
+        return as_leaf(fn, "transition_steps", ends, "int")
+    return jnp.stack([jnp.floor(m.fl(p) * m.fl(steps)) for p in fracs], axis=-1).astype(int_dtype())
 
 
 class _OneCycleBase(Schedule):
@@ -108,8 +114,25 @@ class _OneCycleBase(Schedule):
         return {k: v for k, v in super().params().items() if k != "phase_ends"}
 
     def interpolate(self, t, kind, scales):
-        bounds = jnp.concatenate([self.phase_ends, self.transition_steps[None].astype(self.phase_ends.dtype)])
-        return interpolate(t, kind, self.peak_value / self.div_factor, bounds, jnp.stack(scales))
+        ends = self.phase_ends
+        bounds = [ends[j] for j in range(ends.shape[-1])] + [self.transition_steps.astype(ends.dtype)]
+        bounds, scales = _as_dict(bounds, [m.fl(s) for s in scales])
+        init = self.peak_value / self.div_factor
+        return interpolate(t, kind, init, jnp.stack(bounds), jnp.stack(scales))
+
+
+def _as_dict(bounds, scales):
+    """optax passes the phases as a dict `{boundary: scale}`: equal boundaries collapse into one entry
+    holding the later scale. Traceable: a collapsed entry moves to the end as a zero-length piece
+    with scale 1, which changes no value."""
+    bounds, scales = list(bounds), list(scales)
+    for i in range(len(bounds) - 2, -1, -1):
+        same = bounds[i] == bounds[i + 1]
+        merged_b = bounds[: i + 1] + bounds[i + 2 :] + [bounds[-1]]
+        merged_s = scales[:i] + [scales[i + 1]] + scales[i + 2 :] + [jnp.ones_like(scales[0])]
+        bounds = [jnp.where(same, mb, b) for mb, b in zip(merged_b, bounds)]
+        scales = [jnp.where(same, ms, s) for ms, s in zip(merged_s, scales)]
+    return bounds, scales
 
 
 class _LinearOneCycle(_OneCycleBase):
@@ -153,13 +176,13 @@ def linear_onecycle_schedule(
         fn,
         "pct_final",
         pct_final,
-        "in [pct_start, 1]",
-        lambda a: (a >= np.asarray(pct_start)) & (a <= 1),
-        pct_start,
+        f"in [pct_start, 1] (pct_start = {pct_start!r})",
+        lambda a, lo: (a >= lo) & (a <= 1),
+        (pct_start,),
     )
     check(fn, "div_factor", div_factor, "> 0", lambda a: a > 0)
     check(fn, "final_div_factor", final_div_factor, "> 0", lambda a: a > 0)
-    phase_ends = _fraction_of(fn, transition_steps, (pct_start, pct_final))
+    phase_ends = _fraction_of(fn, transition_steps, (("pct_start", pct_start), ("pct_final", pct_final)))
     return _LinearOneCycle.from_args(fn, locals())
 
 
@@ -200,5 +223,5 @@ def cosine_onecycle_schedule(
     check(fn, "pct_start", pct_start, "in [0, 1]", lambda a: (a >= 0) & (a <= 1))
     check(fn, "div_factor", div_factor, "> 0", lambda a: a > 0)
     check(fn, "final_div_factor", final_div_factor, "> 0", lambda a: a > 0)
-    phase_ends = _fraction_of(fn, transition_steps, (pct_start,))
+    phase_ends = _fraction_of(fn, transition_steps, (("pct_start", pct_start),))
     return _CosineOneCycle.from_args(fn, locals())

@@ -1,15 +1,27 @@
-"""Schedules from the command line: `name:key=value,...` or a JSON/YAML config file."""
+"""Schedules from the command line: `name:key=value,...` or a JSON/YAML config file.
+
+Both go through the config loader, so the command line is as safe as `from_config`: registered
+schedules only, plain data only, and no code imported unless the caller passes `allow_code`.
+"""
 
 from __future__ import annotations
 
 import ast
-import inspect
 import json
+import os
+import re
 from pathlib import Path
 from typing import Any
 
-from optax_lrs._base import Schedule, available, get
-from optax_lrs._config import from_config
+from optax_lrs._base import Schedule, available
+from optax_lrs._config import build
+
+CONFIG_SUFFIXES = (".json", ".yaml", ".yml")
+MAX_CONFIG_BYTES = 1 << 20  # 1 MiB: a hand-written or to_config config is a few kB
+
+# an unquoted value that is not a Python literal is read as a string only if it is one word
+# (mode="1-sqrt", fn=module:name); anything else is a typo such as `decay_steps=10;` or `10**3`
+_BARE_WORD = re.compile(r"[\w.:+\-]+")
 
 
 def _split_top(text: str, sep: str) -> list[str]:
@@ -33,16 +45,33 @@ def _split_top(text: str, sep: str) -> list[str]:
     return parts
 
 
-def _value(text: str) -> Any:
-    """A Python literal (number, list, dict, None, True) or, failing that, the bare string."""
+def _value(name: str, key: str, text: str) -> Any:
+    """A Python literal (number, list, dict, None, True) or, failing that, a bare word as a string."""
     try:
         return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
+    except (ValueError, SyntaxError, MemoryError, RecursionError):  # the last two: absurd nesting
+        if _BARE_WORD.fullmatch(text):
+            return text
+        raise ValueError(f"{name}: {key} must be a Python literal or a bare word, got {text!r}") from None
 
 
-def parse(spec: str) -> Schedule:
+def _resolver(allow_code: bool):
+    def resolve(fn: str) -> Any:
+        if not allow_code:
+            raise ValueError(
+                f"from_fn: fn {fn!r} is Python code to import and run, refused without --allow-code "
+                "(pass it only for configs you trust)"
+            )
+        return fn  # from_fn imports it
+
+    return resolve
+
+
+def parse(spec: str, *, allow_code: bool = False) -> Schedule:
     """A schedule from `name:key=value,key=value` (values are Python literals) or a config file path.
+
+    A `from_fn` function given by name (`fn=module:qualname`) is imported and run only with
+    `allow_code`.
 
     Example:
       >>> parse("cosine_decay_schedule:init_value=0.1,decay_steps=1000")
@@ -50,16 +79,15 @@ def parse(spec: str) -> Schedule:
       >>> parse("multistep_decay:init_value=1,boundaries=[30, 60],decay_rate=0.1")(45)
       Array(0.1, dtype=float32)
     """
-    path = Path(spec)
-    if spec.endswith((".json", ".yaml", ".yml")):
-        if not path.is_file():
-            raise ValueError(f"config file {spec!r} does not exist")
+    if spec.endswith(CONFIG_SUFFIXES):
         try:
-            return from_config(_load(path))
-        except TypeError as e:
+            return build(_load(spec), _resolver(allow_code))
+        except (ValueError, TypeError) as e:
             raise ValueError(f"config file {spec!r}: {e}") from None
     name, _, rest = spec.partition(":")
     if name not in available():
+        if os.path.exists(spec):  # unlike Path.exists, False for names the OS refuses
+            raise ValueError(f"config file {spec!r} must end in {', '.join(CONFIG_SUFFIXES)}")
         raise ValueError(f"unknown schedule {name!r} (see `optax-lrs list`)")
     kwargs = {}
     for item in _split_top(rest, ",") if rest.strip() else []:
@@ -67,37 +95,52 @@ def parse(spec: str) -> Schedule:
         key = key.strip()
         if not eq or not key.isidentifier():
             raise ValueError(f"{name}: expected key=value, got {item!r}")
-        value = _value(text.strip())
-        if isinstance(value, str) and any(c in text for c in "[]{}()"):
-            raise ValueError(f"{name}: {key} must be a Python literal, got {text.strip()!r}")
-        kwargs[key] = value
-    params = inspect.signature(get_constructor(name)).parameters
-    unknown = [k for k in kwargs if k not in params]
-    if unknown:
-        raise ValueError(f"{name}: unknown parameter {unknown[0]!r}; parameters: {', '.join(params)}")
-    missing = [k for k, p in params.items() if p.default is inspect.Parameter.empty and k not in kwargs]
-    if missing:
-        raise ValueError(f"{name}: missing parameter {missing[0]!r}; parameters: {', '.join(params)}")
-    return get(name, **kwargs)
+        if key in kwargs:
+            raise ValueError(f"{name}: {key} is given twice")
+        kwargs[key] = _value(name, key, text.strip())
+    return build({"schedule": name, "params": kwargs}, _resolver(allow_code))
 
 
-def get_constructor(name: str):
-    import optax_lrs
-
-    return getattr(optax_lrs, name)
-
-
-def _load(path: Path) -> Any:
-    text = path.read_text()
+def _load(spec: str) -> Any:
+    """The data in a config file; every problem is a one-line ValueError."""
+    path = Path(spec)
+    try:
+        if not path.exists():
+            raise ValueError("does not exist")
+        if not path.is_file():
+            raise ValueError("is a directory" if path.is_dir() else "is not a regular file")
+        with path.open("rb") as f:
+            data = f.read(MAX_CONFIG_BYTES + 1)
+    except OSError as e:
+        raise ValueError(f"cannot be read: {e.strerror or e}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ValueError(f"is larger than {MAX_CONFIG_BYTES} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("is not UTF-8 text") from None
+    if not text.strip():
+        raise ValueError("is empty")
     if path.suffix == ".json":
         try:
             return json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"config file {str(path)!r} is not valid JSON: {e}") from None
+        except RecursionError:
+            raise ValueError("is nested too deeply") from None
+        except ValueError as e:  # JSONDecodeError, or an integer with thousands of digits
+            raise ValueError(f"is not valid JSON: {e}") from None
     try:
         import yaml
     except ImportError:
-        raise ValueError(
-            f"config file {str(path)!r}: reading YAML needs PyYAML (pip install pyyaml)"
-        ) from None
-    return yaml.safe_load(text)
+        raise ValueError("reading YAML needs PyYAML (pip install pyyaml)") from None
+    try:
+        # safe_load builds no Python objects from tags (!!python/... is refused), only plain data
+        return yaml.safe_load(text)
+    except RecursionError:
+        raise ValueError("is nested too deeply") from None
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        what = " ".join(f"{e.context or ''} {e.problem or ''}".split())  # one line
+        raise ValueError(f"is not valid YAML: {what}{at}") from None
+    except (yaml.YAMLError, ValueError) as e:  # ValueError: an integer with thousands of digits
+        raise ValueError(f"is not valid YAML: {' '.join(str(e).split())}") from None

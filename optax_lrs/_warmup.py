@@ -8,7 +8,6 @@ import jax.numpy as jnp
 from optax_lrs import _math as m
 from optax_lrs._base import (
     Schedule,
-    as_leaf,
     check,
     check_choice,
     child,
@@ -92,13 +91,8 @@ def warmup(
     check(fn, "warmup_steps", warmup_steps, ">= 0", lambda a: a >= 0)
     if mode == "exponential":
         check(fn, "init_value", init_value, "> 0 with mode='exponential'", lambda a: a > 0)
-    return _Warmup(
-        as_schedule(fn, "schedule", schedule),
-        as_leaf(fn, "warmup_steps", warmup_steps, "int"),
-        as_leaf(fn, "init_value", init_value, "float"),
-        mode,
-        bool(shift),
-    )
+    schedule = as_schedule(fn, "schedule", schedule)
+    return _Warmup.from_args(fn, locals())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -135,7 +129,8 @@ def warmup_constant_schedule(
     """
     fn = "warmup_constant_schedule"
     args = dict(init_value=init_value, end_value=peak_value, power=1.0, transition_steps=warmup_steps)
-    return _WarmupConstant.from_args(fn, {**args, "transition_begin": 0})
+    rename = {"end_value": "peak_value", "transition_steps": "warmup_steps"}
+    return _WarmupConstant.from_args(fn, {**args, "transition_begin": 0}, rename)
 
 
 class _WarmupExponential(Schedule):

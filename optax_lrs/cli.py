@@ -1,10 +1,22 @@
-"""The `optax-lrs` command line (also `python -m optax_lrs`)."""
+"""The `optax-lrs` command line (also `python -m optax_lrs`).
+
+Every bad input exits with status 2 and one line on stderr, `optax-lrs: error: ...`, before any long
+work starts, and outputs are written to a temporary file that replaces the target only when complete.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
+import os
 import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+MAX_STEPS = 10**7  # `--steps N` evaluates and holds N values: 10**7 is ~100 MB and a few seconds
+STEP_LIMIT = 2**31  # schedules are exact for steps < 2**31 (int32 steps)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,10 +45,45 @@ def _cmd_show(args) -> int:
     return 0
 
 
-def _schedules(specs: list[str]) -> dict:
+def check_output(label: str, path: str, directory: bool = False) -> Path:
+    """Refuse, before any long work, an output file (or `directory`) that cannot be written.
+
+    Nothing is created: the nearest existing ancestor must be a directory in which a file can be made.
+    """
+    out = Path(path)
+    if not directory and path.endswith(("/", os.sep)):  # Path() would drop the slash
+        raise ValueError(f"{label} {path!r} names a directory, not a file")
+    try:
+        if out.is_dir() != directory and out.exists():
+            raise ValueError(f"{label} {path!r} is {'not ' if directory else ''}a directory")
+        parent = out if directory else out.parent
+        existing = next(d for d in (parent, *parent.parents) if d.exists())
+        if not existing.is_dir():
+            raise ValueError(f"{label} {path!r}: {str(existing)!r} is not a directory")
+        with tempfile.TemporaryFile(dir=existing):  # can a file be made there (read-only, /proc)?
+            pass
+    except OSError as e:
+        raise ValueError(f"{label} {path!r} cannot be written: {e.strerror or e}") from None
+    return out
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | Path) -> Iterator[Path]:
+    """A temporary path next to `path` that replaces it once written, so a failure leaves no half file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _schedules(args) -> dict:
     from optax_lrs._spec import parse
 
-    return {spec: parse(spec) for spec in specs}
+    return {spec: parse(spec, allow_code=args.allow_code) for spec in args.specs}
 
 
 def _steps(text: str):
@@ -44,33 +91,45 @@ def _steps(text: str):
     import numpy as np
 
     parts = [p.strip() for p in text.split(",") if p.strip()]
-    if not parts or not all(p.isdigit() for p in parts):
+    # isascii: str.isdigit also accepts digits such as "²" that int() refuses
+    if not parts or not all(p.isascii() and p.isdigit() for p in parts):
         raise ValueError(f"--steps must be N or a comma-separated list of steps >= 0, got {text!r}")
+    # 10 digits hold every step < 2**31; longer ones skip int(), which refuses 4300 digits
+    steps = [int(p) if len(p) <= 10 else STEP_LIMIT for p in parts]
     if len(parts) == 1 and "," not in text:
-        n = int(parts[0])
-        if n <= 0:
+        if steps[0] <= 0:
             raise ValueError(f"--steps must be a positive number of steps, got {text!r}")
-        return np.arange(n)
-    return np.array([int(p) for p in parts])
+        if steps[0] > MAX_STEPS:
+            raise ValueError(f"--steps N must be at most {MAX_STEPS}, got {text!r}")
+        return np.arange(steps[0])
+    if len(steps) > MAX_STEPS:
+        raise ValueError(f"--steps lists more than {MAX_STEPS} steps")
+    if max(steps) >= STEP_LIMIT:
+        raise ValueError(f"--steps must each be < 2**31 = {STEP_LIMIT}, got {parts[steps.index(max(steps))]}")
+    return np.array(steps)
 
 
 def _cmd_plot(args) -> int:
-    from pathlib import Path
-
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     from optax_lrs.plotting import label, plot
 
-    scheds = _schedules(args.specs)
-    steps = _steps(args.steps)
-    out = Path(args.output)
-    if out.suffix.lower() not in (".png", ".pdf", ".svg"):
+    fmt = Path(args.output).suffix.lower()[1:]
+    if fmt not in ("png", "pdf", "svg"):
         raise ValueError(f"plot: -o must end in .png, .pdf or .svg, got {args.output!r}")
+    out = check_output("plot: -o", args.output)
+    scheds = _schedules(args)
+    steps = _steps(args.steps)
     ax = plot({label(s, width=80): s for s in scheds.values()}, steps, log=args.log)
-    out.parent.mkdir(parents=True, exist_ok=True)
     ax.figure.tight_layout()
-    ax.figure.savefig(out, dpi=120)
+    try:
+        with atomic_output(out) as tmp:
+            ax.figure.savefig(tmp, dpi=120, format=fmt)
+    finally:
+        plt.close(ax.figure)
     print(f"wrote {out}")
     return 0
 
@@ -80,7 +139,7 @@ def _cmd_table(args) -> int:
 
     from optax_lrs.plotting import values
 
-    scheds = _schedules(args.specs)
+    scheds = _schedules(args)
     steps = _steps(args.steps)
     cols = [values(s, steps) for s in scheds.values()]
     writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -93,6 +152,7 @@ def _cmd_table(args) -> int:
 def _cmd_demo(args) -> int:
     from optax_lrs.demo import run_demo
 
+    check_output("demo: --out", args.out, directory=True)  # before minutes of training
     steps = 300 if args.quick else 3000
     rows = run_demo(steps, args.out)
     print(f"{'schedule':<15}{'final train loss':>18}{'test accuracy':>15}")
@@ -110,6 +170,7 @@ def _cmd_bench(args) -> int:
         raise ValueError(
             f"bench: --only must name groups among {', '.join(suite.GROUPS)}, got {unknown[0]!r}"
         )
+    check_output("bench: --out", args.out)  # before minutes of benchmarks
     return suite.bench(args)
 
 
@@ -124,15 +185,22 @@ def main(argv: list[str] | None = None) -> int:
         "name:key=value,... (e.g. cosine_decay_schedule:init_value=0.1,decay_steps=1000; values are "
         "Python literals) or a JSON/YAML file written from to_config"
     )
+    steps_help = f"N (steps 0..N-1, N <= {MAX_STEPS}) or a list such as 0,10,100 (each step < 2**31)"
+    allow_help = (
+        "let SPECs and config files name Python functions for from_fn (fn=module:qualname), which "
+        "are then imported and run; without it such a config is refused. Only for configs you trust"
+    )
     plot = sub.add_parser("plot", help="plot schedules, overlaid and labelled, to an image")
     plot.add_argument("specs", nargs="+", metavar="SPEC", help=spec_help)
-    plot.add_argument("--steps", required=True, help="N (steps 0..N-1) or a list such as 0,10,100")
+    plot.add_argument("--steps", required=True, help=steps_help)
     plot.add_argument("-o", "--output", required=True, help="image file (.png, .pdf, .svg)")
     plot.add_argument("--log", action="store_true", help="logarithmic learning-rate axis")
+    plot.add_argument("--allow-code", action="store_true", help=allow_help)
     plot.set_defaults(func=_cmd_plot)
     table = sub.add_parser("table", help="CSV of schedule values: a step column, one column per schedule")
     table.add_argument("specs", nargs="+", metavar="SPEC", help=spec_help)
-    table.add_argument("--steps", required=True, help="N (steps 0..N-1) or a list such as 0,10,100")
+    table.add_argument("--steps", required=True, help=steps_help)
+    table.add_argument("--allow-code", action="store_true", help=allow_help)
     table.set_defaults(func=_cmd_table)
     demo = sub.add_parser("demo", help="train one model under 7 schedules at once (sklearn digits)")
     demo.add_argument("--quick", action="store_true", help="300 steps instead of 3000")
@@ -151,8 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, TypeError) as e:  # bad schedule, key or value: one line, no traceback
-        print(f"optax-lrs: error: {e}", file=sys.stderr)
+    except (ValueError, TypeError, OSError) as e:  # bad schedule, key, value or file: one line
+        print(f"optax-lrs: error: {' '.join(str(e).split())}", file=sys.stderr)
         return 2
 
 

@@ -101,10 +101,14 @@ def accuracy(params, x, y) -> float:
 
 
 def run_demo(total_steps: int, out_dir: str, batch_size: int = 64, progress: bool = True) -> list[dict]:
+    """Train, then write `out_dir/results.csv` and `out_dir/demo.png`; a bad `out_dir` is refused first."""
     import jax
     import jax.numpy as jnp
     from tqdm import tqdm
 
+    from optax_lrs.cli import atomic_output, check_output
+
+    check_output("run_demo: out_dir", out_dir, directory=True)  # not after minutes of training
     named = schedules(total_steps)
     names, scheds = list(named), list(named.values())
     data = load_data()
@@ -136,12 +140,12 @@ def run_demo(total_steps: int, out_dir: str, batch_size: int = 64, progress: boo
                 "test_accuracy": accuracy(p, x_test, y_test),
             }
         )
-    os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, "results.csv"), "w", newline="") as f:
+    with atomic_output(os.path.join(out_dir, "results.csv")) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    _plot(named, losses, rows, total_steps, os.path.join(out_dir, "demo.png"))
+    with atomic_output(os.path.join(out_dir, "demo.png")) as tmp:
+        _plot(named, losses, rows, total_steps, tmp)
     return rows
 
 
@@ -168,5 +172,5 @@ def _plot(named, losses, rows, total_steps, path):
         ax_acc.text(r["test_accuracy"], i, f" {r['test_accuracy']:.3f}", va="center", fontsize=8)
     fig.suptitle("optax_lrs demo: 7 schedules trained at once under jax.vmap (sklearn digits, MLP, SGD)")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, format="png")
     plt.close(fig)

@@ -2,12 +2,14 @@
 
 import csv
 import json
+import os
 import subprocess
 import sys
 
 import jax
 import jax.numpy as jnp
 import matplotlib
+import matplotlib.figure
 import matplotlib.image
 import numpy as np
 import pytest
@@ -23,18 +25,11 @@ def cli(*args):
     )
 
 
-def test_list_shows_every_schedule_with_signature():
-    r = cli("list")
-    assert r.returncode == 0
-    lines = r.stdout.splitlines()
-    assert len(lines) == len(o.available())
-    assert "cosine_decay_schedule(init_value: 'jax.typing.ArrayLike', decay_steps" in r.stdout
-
-
-def test_bad_subcommand_exits_2_with_one_line():
-    r = cli("frobnicate")
-    assert r.returncode == 2
-    assert r.stderr.startswith("optax-lrs: error:") and "Traceback" not in r.stderr
+def test_list_shows_every_schedule_with_signature(capsys):
+    assert o.cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) == len(o.available())
+    assert "cosine_decay_schedule(init_value: 'jax.typing.ArrayLike', decay_steps" in out
 
 
 def test_demo_quick_writes_outputs(tmp_path):
@@ -100,37 +95,196 @@ def test_show_prints_signature_docstring_and_formula(capsys):
     assert "value(t) = init_value" in out and "Args:" in out
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["show", "nope"], "unknown schedule 'nope'"),
-        (["table", "nope:x=1", "--steps", "3"], "unknown schedule 'nope'"),
-        (
-            ["table", "cosine_decay_schedule:init_value=0.1", "--steps", "3"],
-            "missing parameter 'decay_steps'",
-        ),
-        (["table", COS + ",foo=2", "--steps", "3"], "unknown parameter 'foo'"),
-        (
-            ["table", "cosine_decay_schedule:init_value=0.1,decay_steps=-1", "--steps", "3"],
-            "decay_steps must be > 0, got -1",
-        ),
-        (["table", "constant_schedule:value=abc", "--steps", "3"], "value must be a number, got 'abc'"),
-        (["table", COS, "--steps", "x"], "--steps must be"),
-        (["table", COS, "--steps", "0"], "--steps must be a positive number"),
-        (["table", "missing.json", "--steps", "3"], "does not exist"),
-        (["plot", COS, "--steps", "3", "-o", "p.txt"], "-o must end in .png"),
-        (["plot", COS, "-o", "p.png"], "--steps"),
-        (["table", COS], "--steps"),
-    ],
-)
-def test_bad_input_exits_2_with_one_clear_line(args, message, capsys):
+@pytest.fixture
+def bad_files(tmp_path, monkeypatch):
+    """Bad config files and output locations in a fresh working directory."""
+    monkeypatch.chdir(tmp_path)
+    cos = {"schedule": "cosine_decay_schedule", "params": {"init_value": 0.1, "decay_steps": 10}}
+    files = {
+        "syntax.yaml": "schedule: cosine_decay_schedule\nparams: [1, 2\n",
+        "tag.yaml": '!!python/object/apply:os.system ["echo hi"]\n',
+        "null.yaml": "schedule: cosine_decay_schedule\nparams: null\n",
+        "date.yaml": "schedule: constant_schedule\nparams: {value: 2001-01-01}\n",
+        "empty.json": " \n",
+        "list.json": json.dumps([cos]),
+        "big.json": json.dumps({**cos, "pad": "x" * 2**20}),
+        "unknown.json": json.dumps({"schedule": "nope", "params": {}}),
+        "missing.json": json.dumps({"schedule": "cosine_decay_schedule", "params": {"init_value": 1}}),
+        "extra.json": json.dumps({**cos, "params": {**cos["params"], "foo": 1}}),
+        "code.json": json.dumps({"schedule": "from_fn", "params": {"fn": "os:getcwd"}}),
+        "deep.json": "[" * 100_000 + "]" * 100_000,
+        "deep64.json": json.dumps(cos)[:-2] + ', "alpha": ' + "[" * 70 + "]" * 70 + "}}",
+        "hugeint.json": json.dumps(cos)[:-2] + ', "alpha": 1' + "0" * 5000 + "}}",
+        "config.txt": json.dumps(cos),
+        "some_file.txt": "x",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "binary.json").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "folder.json").mkdir()
+    (tmp_path / "folder.png").mkdir()
+    (tmp_path / "folder").mkdir()
+    return tmp_path
+
+
+S = "cosine_decay_schedule:init_value=0.1,decay_steps=10"
+BAD = [
+    (["show", "nope"], "unknown schedule 'nope'"),
+    (["list", "extra"], "unrecognized arguments: extra"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["table", "nope:x=1", "--steps", "3"], "unknown schedule 'nope'"),
+    (["table", "cosine_decay_schedule:init_value=0.1", "--steps", "3"], "missing parameter 'decay_steps'"),
+    (["table", COS + ",foo=2", "--steps", "3"], "unknown parameter 'foo'"),
+    (["table", S.replace("10", "-1"), "--steps", "3"], "decay_steps must be > 0, got -1"),
+    (["table", "constant_schedule:value=abc", "--steps", "3"], "constant_schedule: value must be a"),
+    (["table", S + ",", "--steps", "3"], "cosine_decay_schedule: expected key=value, got ''"),
+    (["table", "cosine_decay_schedule:garbage", "--steps", "3"], "expected key=value, got 'garbage'"),
+    (["table", S + ",decay_steps=20", "--steps", "3"], "cosine_decay_schedule: decay_steps is given twice"),
+    (
+        ["table", S + ";rm", "--steps", "3"],
+        "decay_steps must be a Python literal or a bare word, got '10;rm'",
+    ),
+    (["table", "constant_schedule:value={1, 2}", "--steps", "3"], "JSON data (dict, list, str, number"),
+    (["table", "from_fn:fn=os:getcwd", "--steps", "3"], "from_fn: fn 'os:getcwd' is Python code"),
+    (["table", S, "--steps", "x"], "--steps must be"),
+    (["table", S, "--steps", "²"], "--steps must be N or a comma-separated list"),
+    (["table", S, "--steps", "-1"], "--steps must be N or a comma-separated list"),
+    (["table", S, "--steps", "0"], "--steps must be a positive number"),
+    (["table", S, "--steps", "10000001"], "--steps N must be at most 10000000, got '10000001'"),
+    (["table", S, "--steps", "1000000000"], "--steps N must be at most 10000000"),
+    (["table", S, "--steps", "0,2147483648"], "--steps must each be < 2**31 = 2147483648, got 2147483648"),
+    (["table", S, "--steps", "1," + "9" * 5000], "--steps must each be < 2**31"),
+    (["table", S], "--steps"),
+    (["table", "missing.yaml", "--steps", "3"], "config file 'missing.yaml': does not exist"),
+    (["table", "syntax.yaml", "--steps", "3"], "config file 'syntax.yaml': is not valid YAML: while parsing"),
+    (
+        ["table", "tag.yaml", "--steps", "3"],
+        "constructor for the tag 'tag:yaml.org,2002:python/object/apply:os",
+    ),
+    (
+        ["table", "null.yaml", "--steps", "3"],
+        "params of cosine_decay_schedule must be a dict of parameters, got None",
+    ),
+    (["table", "date.yaml", "--steps", "3"], "JSON data (dict, list, str, number, bool, None), got datetime"),
+    (["table", "empty.json", "--steps", "3"], "config file 'empty.json': is empty"),
+    (["table", "list.json", "--steps", "3"], "config must be a dict with keys 'schedule' and 'params'"),
+    (["table", "big.json", "--steps", "3"], "config file 'big.json': is larger than 1048576 bytes"),
+    (["table", "binary.json", "--steps", "3"], "config file 'binary.json': is not UTF-8 text"),
+    (["table", "folder.json", "--steps", "3"], "config file 'folder.json': is a directory"),
+    (["table", "folder", "--steps", "3"], "config file 'folder' must end in .json, .yaml, .yml"),
+    (["table", "config.txt", "--steps", "3"], "config file 'config.txt' must end in .json"),
+    (["table", "unknown.json", "--steps", "3"], "from_config: unknown schedule 'nope'"),
+    (["table", "missing.json", "--steps", "3"], "cosine_decay_schedule: missing parameter 'decay_steps'"),
+    (["table", "extra.json", "--steps", "3"], "cosine_decay_schedule: unknown parameter 'foo'"),
+    (
+        ["table", "code.json", "--steps", "3"],
+        "config file 'code.json': from_fn: fn 'os:getcwd' is Python code",
+    ),
+    (["table", "deep.json", "--steps", "3"], "config file 'deep.json': is nested too deeply"),
+    (["table", "deep64.json", "--steps", "3"], "from_config: config nested deeper than 64 levels"),
+    (["table", "hugeint.json", "--steps", "3"], "config file 'hugeint.json': is not valid JSON"),
+    (["plot", "code.json", "--steps", "3", "-o", "p.png"], "from_fn: fn 'os:getcwd' is Python code"),
+    (["plot", COS, "--steps", "3", "-o", "p.txt"], "-o must end in .png"),
+    (["plot", COS, "-o", "p.png"], "--steps"),
+    (["plot", S, "--steps", "3", "-o", "some_file.txt/x.png"], "'some_file.txt' is not a directory"),
+    (["plot", S, "--steps", "3", "-o", "/proc/x.png"], "plot: -o '/proc/x.png' cannot be written"),
+    (["plot", S, "--steps", "3", "-o", "folder.png"], "plot: -o 'folder.png' is a directory"),
+    (["plot", S, "--steps", "3", "-o", "x.png/"], "plot: -o 'x.png/' names a directory, not a file"),
+    (["demo", "--out", "some_file.txt"], "demo: --out 'some_file.txt' is not a directory"),
+    (
+        ["demo", "--out", "some_file.txt/x"],
+        "demo: --out 'some_file.txt/x': 'some_file.txt' is not a directory",
+    ),
+    (["demo", "--out", "/proc/demo"], "demo: --out '/proc/demo' cannot be written"),
+    (
+        ["bench", "--out", "some_file.txt/b.json"],
+        "bench: --out 'some_file.txt/b.json': 'some_file.txt' is not",
+    ),
+    (["bench", "--out", "folder"], "bench: --out 'folder' is a directory"),
+    (["bench", "--only", "nope"], "bench: --only must name groups among"),
+]
+
+
+def run_main(args, capsys):
     try:
         rc = o.cli.main(args)
     except SystemExit as e:  # argparse's own errors (a missing option) exit from the parser
         rc = e.code
-    err = capsys.readouterr().err
+    return rc, capsys.readouterr()
+
+
+@pytest.mark.parametrize(("args", "message"), BAD, ids=[" ".join(a)[:60] for a, _ in BAD])
+def test_bad_input_exits_2_with_one_clear_line(args, message, bad_files, capsys, monkeypatch):
+    from optax_lrs.benchmarks import suite
+
+    from optax_lrs import demo as demo_module
+
+    def never(*a, **k):
+        raise AssertionError("the long work started before the bad input was refused")
+
+    monkeypatch.setattr(demo_module, "load_data", never)
+    monkeypatch.setattr(suite, "run", never)
+    before = sorted(p.name for p in bad_files.rglob("*"))
+    rc, captured = run_main(args, capsys)
+    err = captured.err
     assert rc == 2
-    assert err.count("\n") == 1 and err.startswith("optax-lrs: error:") and message in err
+    assert err.count("\n") == 1 and err.startswith("optax-lrs: error:") and message in err, err
+    assert sorted(p.name for p in bad_files.rglob("*")) == before  # nothing written, nothing left
+
+
+def test_unreadable_config_file_is_one_line(tmp_path, capsys):
+    if not os.path.isfile("/proc/self/mem"):
+        pytest.skip("needs Linux /proc/self/mem, a file whose read fails even for root")
+    (tmp_path / "mem.json").symlink_to("/proc/self/mem")
+    rc, captured = run_main(["table", str(tmp_path / "mem.json"), "--steps", "3"], capsys)
+    assert rc == 2
+    assert captured.err.startswith(f"optax-lrs: error: config file '{tmp_path / 'mem.json'}': cannot be read")
+    assert captured.err.count("\n") == 1
+
+
+def test_steps_up_to_2_31_minus_1_are_accepted(capsys):
+    assert o.cli.main(["table", "constant_schedule:value=0.5", "--steps", "0,2147483647"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "step,constant_schedule:value=0.5",
+        "0,0.5",
+        "2147483647,0.5",
+    ]
+
+
+def test_help_documents_allow_code(capsys):
+    for command in ("table", "plot"):
+        with pytest.raises(SystemExit) as e:
+            o.cli.main([command, "--help"])
+        assert e.value.code == 0
+        out = " ".join(capsys.readouterr().out.split())
+        assert "--allow-code" in out and "imported and run" in out
+
+
+def test_a_failed_write_leaves_the_old_output_and_no_temp_file(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "p.png"
+    out.write_bytes(b"old")
+
+    def broken_savefig(self, path, **kwargs):
+        with open(path, "wb") as f:
+            f.write(b"half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", broken_savefig)
+    rc, captured = run_main(["plot", COS, "--steps", "10", "-o", str(out)], capsys)
+    assert rc == 2 and captured.err == "optax-lrs: error: [Errno 28] No space left on device\n"
+    assert out.read_bytes() == b"old" and os.listdir(tmp_path) == ["p.png"]
+
+
+def test_demo_refuses_a_bad_out_dir_before_training(tmp_path, monkeypatch):
+    (tmp_path / "f.txt").write_text("x")
+
+    def never(*a, **k):
+        raise AssertionError("training started before out_dir was checked")
+
+    monkeypatch.setattr(demo, "load_data", never)
+    monkeypatch.setattr(demo, "make_trainer", never)
+    with pytest.raises(ValueError, match="run_demo: out_dir '.*f.txt/x': '.*f.txt' is not a directory"):
+        demo.run_demo(10, str(tmp_path / "f.txt" / "x"))
 
 
 def test_bad_value_in_a_subprocess_has_no_traceback():

@@ -237,6 +237,53 @@ BAD = [
     ("shift", dict(schedule=C, steps=1.5), "steps", "1.5"),
     ("constant_schedule", dict(value="high"), "value", "high"),
     ("constant_schedule", dict(value=True), "value", "True"),
+    # the public parameter is named, not the field that stores it (end_value, transition_steps)
+    (
+        "warmup_constant_schedule",
+        dict(init_value=0.0, peak_value=float("nan"), warmup_steps=10),
+        "peak_value",
+        "nan",
+    ),
+    (
+        "warmup_constant_schedule",
+        dict(init_value=0.0, peak_value=1.0, warmup_steps=2.5),
+        "warmup_steps",
+        "2.5",
+    ),
+    # flags are bools, not truthy values
+    ("polynomial_decay", dict(init_value=1.0, decay_steps=10, cycle="false"), "cycle", "'false'"),
+    (
+        "exponential_decay",
+        dict(init_value=1.0, transition_steps=10, decay_rate=0.5, staircase=0),
+        "staircase",
+        "0",
+    ),
+    ("warmup", dict(schedule=C, warmup_steps=5, shift=None), "shift", "None"),
+    # None for a required number, strings, lists for a scalar, float32 overflow, int32 overflow
+    ("cosine_decay_schedule", dict(init_value=None, decay_steps=10), "init_value", "None"),
+    ("cosine_decay_schedule", dict(init_value="0.1", decay_steps=10), "init_value", "'0.1'"),
+    ("cosine_decay_schedule", dict(init_value=[0.1, 0.2], decay_steps=10), "init_value", "[0.1, 0.2]"),
+    ("cosine_decay_schedule", dict(init_value=1e39, decay_steps=10), "init_value", "1e+39"),
+    ("cosine_decay_schedule", dict(init_value=1.0, decay_steps=2**31), "decay_steps", "2147483648"),
+    ("cosine_decay_schedule", dict(init_value=1.0, decay_steps=10, alpha=complex(1, 2)), "alpha", "(1+2j)"),
+    ("k_decay", dict(init_value=1.0, decay_steps=10, k=1e-50), "k", "1e-50"),  # 0 in float32
+    ("linear_onecycle_schedule", dict(transition_steps=None, peak_value=1.0), "transition_steps", "None"),
+    ("tanh_decay", dict(init_value=1.0, decay_steps=10, lower=None), "lower", "None"),
+    (
+        "piecewise_constant_schedule",
+        dict(init_value=0.1, boundaries_and_scales={5: "0.5"}),
+        "boundaries_and_scales",
+        "0.5",
+    ),
+    (
+        "sgdr_schedule",
+        dict(cosine_kwargs=[dict(init_value=0.0, peak_value=float("nan"), warmup_steps=1, decay_steps=10)]),
+        "cosine_kwargs[0]",
+        "peak_value",
+    ),
+    ("join_schedules", dict(schedules=None, boundaries=[]), "schedules", "None"),
+    ("binary", dict(op="div", left=C, right=0.0), "right", "0.0"),
+    ("clip", dict(schedule=C, min_value="0.1"), "min_value", "'0.1'"),
 ]
 
 
@@ -249,6 +296,17 @@ def test_bad_values_raise_value_error(name, kwargs, param, shown):
     message = str(info.value)
     assert message.startswith(f"{name}: {param}"), message
     assert shown in message, message
+
+
+def test_minimum_maximum_scale_name_themselves():
+    for build, start in [
+        (lambda: o.minimum(C, None), "minimum: b "),
+        (lambda: o.maximum("abc", C), "maximum: a "),
+        (lambda: o.scale(C, float("inf")), "scale: factor "),
+    ]:
+        with pytest.raises(ValueError) as info:
+            build()
+        assert str(info.value).startswith(start), str(info.value)
 
 
 def test_unknown_mode_lists_valid_ones():
