@@ -278,6 +278,11 @@ def clamp_step(step: jax.typing.ArrayLike) -> jax.Array:
     t = jnp.asarray(step)
     if t.dtype == jnp.bool_:
         t = t.astype(int_dtype())
+    if jnp.issubdtype(t.dtype, jnp.unsignedinteger):
+        # signed, so that `t − 1` is -1 at 0; steps past the signed range read as its maximum
+        idt = int_dtype()
+        top = jnp.iinfo(idt).max
+        t = jnp.minimum(t, jnp.asarray(min(top, jnp.iinfo(t.dtype).max), t.dtype)).astype(idt)
     if jnp.issubdtype(t.dtype, jnp.floating):
         t = t.astype(jnp.promote_types(t.dtype, float_dtype()))
     return jnp.maximum(t, jnp.zeros((), t.dtype))
