@@ -166,13 +166,26 @@ def _build(config: Any, resolve: Callable[[str], Callable[..., Any]]) -> Schedul
     if not isinstance(params, dict):
         raise ValueError(f"from_config: params of {name} must be a dict of parameters, got {_short(params)}")
     check_params(name, params)
-    kwargs = {k: _decode(v, resolve) for k, v in params.items()}
+    containers = _REGISTRY[name].containers
+    kwargs = {k: _decode(v, resolve, batched=k not in containers) for k, v in params.items()}
     if name == "from_fn" and isinstance(kwargs["fn"], str):  # from_fn refuses what is not callable
         kwargs["fn"] = resolve(kwargs["fn"])
     return get(name, **kwargs)
 
 
-def _decode(value: Any, resolve: Callable[[str], Callable[..., Any]]) -> Any:
+def _is_numbers(value: Any) -> bool:
+    if isinstance(value, list):
+        return bool(value) and all(_is_numbers(v) for v in value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _decode(value: Any, resolve: Callable[[str], Callable[..., Any]], batched: bool = False) -> Any:
+    if batched and isinstance(value, list) and _is_numbers(value):
+        # a batched leaf (a `stack` or `grid`): a number per member; ragged lists stay lists (refused)
+        try:
+            return np.asarray(value)
+        except ValueError:
+            return value
     if _is_config(value):
         return _build(value, resolve)
     if isinstance(value, dict):

@@ -182,3 +182,17 @@ def test_a_deep_valid_composite_still_round_trips():
     for _ in range(20):
         s = o.shift(s, 1)
     assert o.from_config(json.loads(json.dumps(s.to_config()))) == s
+
+
+def test_batched_schedule_config_round_trips():
+    """A grid stores each leaf as a list, one number per member; the lists come back as batched leaves
+    (a list where a scalar belongs is refused only when it is not a batch)."""
+    g = o.grid(o.cosine_decay_schedule, init_value=[0.0731, 0.31], decay_steps=[97, 37], alpha=0.013)
+    again = o.from_config(json.loads(json.dumps(g.to_config())))
+    assert again == g
+    expected = [
+        v * (0.987 * 0.5 * (1 + np.cos(np.pi * min(13, T) / T)) + 0.013)
+        for v in (0.0731, 0.31)
+        for T in (97, 37)
+    ]
+    np.testing.assert_allclose(again(13), expected, rtol=2e-6)
