@@ -278,6 +278,8 @@ def clamp_step(step: jax.typing.ArrayLike) -> jax.Array:
     t = jnp.asarray(step)
     if t.dtype == jnp.bool_:
         t = t.astype(int_dtype())
+    if jnp.issubdtype(t.dtype, jnp.signedinteger) and t.dtype.itemsize < jnp.dtype(int_dtype()).itemsize:
+        t = t.astype(int_dtype())  # int8/int16 steps: sums with step counts must not wrap
     if jnp.issubdtype(t.dtype, jnp.unsignedinteger):
         # signed, so that `t − 1` is -1 at 0; steps past the signed range read as its maximum
         idt = int_dtype()

@@ -65,7 +65,9 @@ class _StepDecay(Schedule):
 
     def value(self, t):
         k = m.floordiv_shifted(t, self.offset, self.decay_steps)
-        return m.power_of(self.init_value, self.decay_rate, m.fl(jnp.maximum(k, 0)), self.end_value)
+        k = m.fl(jnp.maximum(k, 0))
+        # end_value is a floor, and a ceiling only for a growing rate (> 1)
+        return m.power_of(self.init_value, self.decay_rate, k, self.end_value, ceiling_at_one=False)
 
 
 @register()
@@ -122,7 +124,7 @@ class _MultiStep(Schedule):
             jnp.maximum(self.decay_rate, 0.0), m.fl(jnp.arange(self.boundaries.shape[-1] + 1))
         )
         v = self.init_value * m.take(levels, k)
-        return m.end_clip(v, self.decay_rate, self.end_value)
+        return m.end_clip(v, self.decay_rate, self.end_value, ceiling_at_one=False)
 
 
 @register(containers={"boundaries": (list, tuple, np.ndarray)})

@@ -154,7 +154,7 @@ def cosine_decay(t, init_value, decay_steps, alpha, exponent):
     return init_value * decayed
 
 
-def power_of(init_value, rate, p, end_value=None):
+def power_of(init_value, rate, p, end_value=None, ceiling_at_one=True):
     """`init_value · rate^p` (rate >= 0, p >= 0, 0^0 = 1), clipped at `end_value` (a floor when it
     decays, a ceiling when it grows), finite in value and gradient: the exponent of a growing rate
     stops where the value reaches its ceiling (end_value, or the float range), so no discarded
@@ -172,14 +172,16 @@ def power_of(init_value, rate, p, end_value=None):
         ceiling = jnp.minimum(ceiling, jnp.maximum(jnp.log(safe_end) - jnp.log(scale), 0.0) + 1.0)
     p = jnp.where(grows, jnp.minimum(p, ceiling / jnp.where(grows, log_rate, 1.0)), p)
     factor = jnp.where(pos, jnp.power(jnp.where(pos, rate, 1.0), p), jnp.where(p == 0, 1.0, 0.0))
-    return end_clip(init_value * factor, rate, end_value)
+    return end_clip(init_value * factor, rate, end_value, ceiling_at_one)
 
 
-def end_clip(v, rate, end_value):
-    """`end_value` is a floor when the schedule decays (rate < 1) and a ceiling when it grows."""
+def end_clip(v, rate, end_value, ceiling_at_one=True):
+    """`end_value` is a floor while the schedule decays and a ceiling when it grows; at rate 1 it is a
+    ceiling in optax's `exponential_decay` and a floor in the step decays ("floored at end_value")."""
     if end_value is None:
         return v
-    return jnp.where(rate < 1, jnp.maximum(v, end_value), jnp.minimum(v, end_value))
+    floor = rate < 1 if ceiling_at_one else rate <= 1
+    return jnp.where(floor, jnp.maximum(v, end_value), jnp.minimum(v, end_value))
 
 
 def exponential(t, init_value, transition_steps, decay_rate, transition_begin, staircase, end_value):

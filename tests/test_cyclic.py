@@ -120,7 +120,7 @@ def test_tanh_decay_formula(lower, upper, end):
     total = 300
     tr = T / total
     expected = end + 0.5 * (1.0 - end) * (1 - np.tanh(lower * (1 - tr) + upper * tr))
-    expected = np.where(T > total, end, expected)
+    expected = np.where(T >= total, end, expected)  # timm: lr_min from t = t_initial on
     np.testing.assert_allclose(o.tanh_decay(1.0, total, end, lower, upper)(T), expected, rtol=5e-6, atol=1e-9)
 
 
