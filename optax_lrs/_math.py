@@ -85,12 +85,6 @@ def sat_sub(t: jax.Array, s: jax.Array) -> jax.Array:
     return jnp.where((s < 0) & (t > top + s), top, t - s)
 
 
-def ceildiv(t: jax.Array, d: jax.Array) -> jax.Array:
-    """`ceil(t / d)` for `t >= 0`, without overflow."""
-    q, r = floordiv(t, d)
-    return q + (r > 0).astype(q.dtype)
-
-
 def remaining(t: jax.Array, steps: jax.typing.ArrayLike) -> jax.Array:
     """`1 − min(t, T)/T` computed as `(T − min(t, T))/T`: exact 0 from T on and full relative accuracy
     near it (what powers below 1 need), exactly 1 at t = 0."""
