@@ -188,7 +188,8 @@ class _WSD(Schedule):
             self.decay_steps,
             lambda p: self.end_value + (self.peak_value - self.end_value) * shape(p),
         )
-        done = m.elapsed(t, self.warmup_steps, self.stable_steps) >= self.decay_steps
+        held = m.elapsed(t, self.warmup_steps)
+        done = (held >= self.stable_steps) & (m.elapsed(held, self.stable_steps) >= self.decay_steps)
         return jnp.where(done & (t >= self.warmup_steps), self.end_value, v)
 
 

@@ -531,7 +531,8 @@ class _KDecay(Schedule):
         start = r >= 1
         log_x = jnp.log1p(-jnp.where(start, 0.5, r))
         left = jnp.where(start, 1.0, -jnp.expm1(jnp.maximum(self.k, 0.0) * log_x))
-        return (self.init_value - self.end_value) * m.safe_pow(left, self.power) + self.end_value
+        v = (self.init_value - self.end_value) * m.safe_pow(left, self.power) + self.end_value
+        return jnp.where(t >= self.decay_steps, self.end_value, v)  # also for power 0 (0**0 = 1)
 
 
 @register()
