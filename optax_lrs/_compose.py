@@ -30,6 +30,7 @@ from optax_lrs._base import (
     register,
     static,
 )
+from optax_lrs._cycles import real_cycle_position, real_cycle_table
 
 
 class _FromFn(Schedule):
@@ -424,8 +425,6 @@ class _Repeat(Schedule):
     cycles: tuple = derived()
 
     def value(self, t):
-        from optax_lrs._cycles import real_cycle_position
-
         i, frac = real_cycle_position(t, self.period, self.period_mult, self.cycles)
         # the shape stretches with its cycle; equal cycles read the exact step within the cycle
         period = m.at_least_one(self.period)
@@ -460,7 +459,5 @@ def repeat(
     schedule = as_schedule(fn, "schedule", schedule)
     period = as_leaf(fn, "period", period, "int")
     period_mult = as_leaf(fn, "period_mult", period_mult, "float")
-    from optax_lrs._cycles import real_cycle_table
-
     cycles = real_cycle_table(period, period_mult)
     return _Repeat.from_args(fn, locals())

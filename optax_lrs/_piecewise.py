@@ -14,6 +14,7 @@ from optax_lrs._base import (
     as_leaf,
     check,
     check_choice,
+    derived,
     float_leaf,
     int_dtype,
     int_leaf,
@@ -110,9 +111,6 @@ class _OneCycleBase(Schedule):
     """optax's one-cycles: piecewise interpolation with boundaries at `int(pct · transition_steps)`,
     kept as the derived leaf `phase_ends` (not a constructor argument)."""
 
-    def params(self):
-        return {k: v for k, v in super().params().items() if k != "phase_ends"}
-
     def interpolate(self, t, kind, scales):
         ends = self.phase_ends
         bounds = [ends[j] for j in range(ends.shape[-1])] + [self.transition_steps.astype(ends.dtype)]
@@ -143,7 +141,7 @@ class _LinearOneCycle(_OneCycleBase):
     pct_final: jax.Array = float_leaf()
     div_factor: jax.Array = float_leaf()
     final_div_factor: jax.Array = float_leaf()
-    phase_ends: jax.Array = int_leaf()
+    phase_ends: jax.Array = derived()
 
     def value(self, t):
         scales = [self.div_factor, 1.0 / self.div_factor, 1.0 / self.final_div_factor]
@@ -193,7 +191,7 @@ class _CosineOneCycle(_OneCycleBase):
     pct_start: jax.Array = float_leaf()
     div_factor: jax.Array = float_leaf()
     final_div_factor: jax.Array = float_leaf()
-    phase_ends: jax.Array = int_leaf()
+    phase_ends: jax.Array = derived()
 
     def value(self, t):
         scales = [self.div_factor, 1.0 / (self.div_factor * self.final_div_factor)]
