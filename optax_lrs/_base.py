@@ -308,7 +308,12 @@ def _evaluate(sched: Schedule, step: jax.typing.ArrayLike) -> jax.Array:
 
 
 def _value(sched: Schedule, t: jax.Array) -> jax.Array:
-    return jnp.asarray(sched.value(t), float_dtype())
+    out = jnp.asarray(sched.value(t), float_dtype())
+    # Finite whatever the hyperparameters: growth past the float range saturates at its largest
+    # value, and traced out-of-domain values (which nothing checks) cannot leak inf or NaN into a
+    # training step (NaN, from such values only, reads as 0). Valid values are unchanged.
+    big = jnp.finfo(out.dtype).max
+    return jnp.clip(jnp.where(jnp.isnan(out), jnp.zeros((), out.dtype), out), -big, big)
 
 
 # One executable per schedule structure: jit keys on the treedef, the leaves are arguments.

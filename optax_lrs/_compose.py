@@ -443,8 +443,9 @@ def repeat(
 
     Cycle i starts at start_i, lasts len_i = period · period_mult^i and is worth
     decay^i · schedule((t − start_i) · period / len_i): the schedule's first `period` steps, stretched
-    to the cycle's length. O(1) in the number of cycles (the cycle index is a closed form, integer
-    arithmetic when period_mult = 1).
+    to the cycle's length. O(1) in the number of cycles: the first 256 cycle starts are an integer
+    table (exact restarts, period_mult read as its decimal), later ones a float32 closed form (not
+    guaranteed exact), and equal cycles (period_mult = 1) integer arithmetic.
 
     Example:
       >>> from optax_lrs import cosine_decay_schedule

@@ -24,7 +24,14 @@ from optax_lrs._base import (
     register,
 )
 from optax_lrs._compose import _Join, join_schedules
-from optax_lrs._cycles import TABLE_CYCLES, integer_cycles, locate, real_cycle_position, real_cycle_table
+from optax_lrs._cycles import (
+    TABLE_CYCLES,
+    integer_cycles,
+    integer_tail,
+    locate,
+    real_cycle_position,
+    real_cycle_table,
+)
 
 
 class _Cosine(Schedule):
@@ -233,7 +240,8 @@ def cosine_decay_restarts(
     (1.7 means 17/10, not float32's 1.70000005), and kept as an integer table; a step is placed by a
     binary search over it. Cycle i's first step is ceil(start_i), where it returns the new peak
     (Keras's float32 closed form misses some of these, e.g. (40, t_mul=1.1) at step 84). Cycles after
-    the 256th (t_mul below ~1.07 with a short first cycle) continue by the closed form.
+    the 256th (t_mul within ~8% of 1 with a short first cycle) continue by a float32 closed form,
+    whose restart steps are not guaranteed exact.
 
     Args:
       init_value: peak of the first cycle.
@@ -272,21 +280,31 @@ class _WarmRestarts(Schedule):
 
     def value(self, t):
         unit = m.at_least_one(self.steps_per_period_unit)
-        ends, periods, tail_start, tail_period = self.cycles
+        ends, periods = self.cycles[:2]
         t_units, rem = m.floordiv(t, unit)
         i = locate(t_units, ends)
         in_table = i < TABLE_CYCLES
         k = jnp.minimum(i, TABLE_CYCLES - 1)
         start = (m.take(ends, k) + 1).astype(t_units.dtype)
+        period = m.take(periods, k)
+
+        # after the table (period_mult within ~10% of 1): a bounded walk, only when a step needs it
+        def tail(tu):
+            return integer_tail(tu.astype(ends.dtype), self.cycles)
+
+        def none(tu):
+            return (jnp.zeros(tu.shape, ends.dtype),) * 2 + (jnp.ones(tu.shape, ends.dtype),)
+
+        beyond = ~in_table
+        whole = jnp.floor(t_units).astype(ends.dtype) if not m.is_int(t_units) else t_units
+        j, start_after, period_after = jax.lax.cond(jnp.any(beyond), tail, none, whole)
+        index = jnp.where(in_table, i, j)
+        start = jnp.where(in_table, start, start_after.astype(t_units.dtype))
+        period = jnp.where(in_table, period, period_after)
         # steps since the cycle started: <= t, so no overflow
         offset = m.fl((t_units - start) * unit + rem)
-        length = m.fl(m.take(periods, k))
-        # after the table: periods keep growing by period_mult (exact integers when it is 1)
-        after = jnp.maximum(t_units - tail_start.astype(t_units.dtype), 0)
-        j, offset_after, length_after = m.geometric_cycle(after, tail_period, self.period_mult)
-        index = jnp.where(in_table, m.fl(i), TABLE_CYCLES + j)
-        offset = jnp.where(in_table, offset, offset_after * m.fl(unit) + m.fl(rem))
-        length = jnp.where(in_table, length, length_after) * m.fl(unit)
+        length = m.fl(period) * m.fl(unit)
+        index = m.fl(index)
         frac = jnp.clip(offset / length, 0.0, 1.0)
         peak = self.max_value * m.safe_pow(jnp.clip(self.decay, 0.0, 1.0), index)
         return self.min_value + (peak - self.min_value) * m.half_cosine(frac)
@@ -314,8 +332,9 @@ def cosine_annealing_warm_restarts(
     the first step of every cycle returns its peak. The recurrence is exact decimal arithmetic on
     period_mult as written (1.2 means 6/5): it equals the seed's float64 loop except where float64
     rounds a decimal product up past an integer (10 · 1.1 = 11.000000000000002 there, a 12-unit
-    cycle where decimal arithmetic gives 11). Cycles after the 256th grow by period_mult without
-    rounding. With period_mult = 1 every cycle is exact.
+    cycle where decimal arithmetic gives 11). Past the 256th cycle (period_mult within ~10% of 1) a
+    coarse table of every 256th cycle and a walk of at most 255 recurrence steps keep every cycle
+    exact (slower: that walk runs only when a step lies past the table).
 
     Args:
       max_value: peak of the first cycle (torch's base lr, the seed's `max_lr`).

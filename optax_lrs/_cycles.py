@@ -12,7 +12,9 @@ an ulp, and float32 cannot hold a start above 2**24), so the first `TABLE_CYCLES
 once, when the schedule is built, in double-word arithmetic (a float pair carrying ~48 bits in float32),
 and kept as integer leaves of the schedule. A step is then placed by a binary search over the table,
 in integer arithmetic: exact for every int32 step. Cycles after the table (only when `mult` is close to
-1 or the first cycle is tiny) continue geometrically from the last tabulated one.
+1 or the first cycle is tiny) continue geometrically from the last tabulated one for real cycles (a
+float32 closed form: restart steps there are not guaranteed), and exactly for the integer recurrence
+(a coarse table of every 256th cycle and a bounded walk).
 
 `mult` means the shortest decimal that rounds to its float value: 1.7 is held as 1.70000005 in float32
 but read as 17/10 (a double word carries the difference), so a cycle that starts at exactly 135 steps
@@ -177,15 +179,34 @@ def real_cycles(first: jax.Array, mult: jax.Array):
     return ends, corr, lengths, (n, c), length[0] + length[1]
 
 
+def locate(t: jax.Array, ends: jax.Array) -> jax.Array:
+    """Index of the cycle holding integer step t >= 0: the number of `ends[1:]` below t (ends[0] = -1)."""
+    return m.piecewise_index(t - 1, ends[1:])
+
+
+def _next_integer_cycle(carry, mult):
+    """One step of `P(i+1) = ceil(P(i)·mult)`: `(start, period, past)` of cycle i to those of i + 1
+    (`past`: the cycle starts after the last integer step; then the start is the integer maximum)."""
+    start, period, past = carry
+    top = jnp.iinfo(start.dtype).max
+    nxt, _, _ = _snap_ceil(_mul(_from_int(period), mult), 2)
+    nxt = jnp.clip(nxt, period, top)
+    past = past | (start > top - period)
+    return jnp.where(past, top, start + period), nxt, past
+
+
 @jax.jit
 def integer_cycles(first: jax.Array, mult: jax.Array):
     """Table of integer cycles `P(i+1) = ceil(P(i)·mult)` (seed 000's `SGDRScheduler`), in units.
 
-    Returns `(ends, periods, next_start, next_period)`: `ends[i]` is the last unit before cycle i
-    (-1 for cycle 0, the integer maximum once the starts pass it; one more entry than `periods`, for
-    the first cycle after the table), `periods[i]` its length, and the start and period of the first
-    cycle after the table. Periods saturate at half the integer range (a cycle that long ends past
-    every step anyway).
+    Returns `(ends, periods, coarse_ends, coarse_periods, mult)`: `ends[i]` is the last unit before
+    cycle i (-1 for cycle 0, the integer maximum once the starts pass it; one more entry than
+    `periods`, for the first cycle after the table), `periods[i]` its length; `coarse_ends[k]` and
+    `coarse_periods[k]` are the end before and the period of cycle `TABLE_CYCLES·k` (k <= TABLE_CYCLES), and
+    `mult` the multiplier as a double word (the walk after the table steps from these). Every
+    period grows by at least one unit, so cycle 65,536 starts past every int32 unit: the coarse
+    table reaches every cycle there is. It is only computed when the fine table stops before the
+    last integer step (mult within ~10% of 1).
     """
     fdt, idt = float_dtype(), int_dtype()
     top = jnp.iinfo(idt).max
@@ -193,23 +214,54 @@ def integer_cycles(first: jax.Array, mult: jax.Array):
     first = m.at_least_one(first).astype(idt)
 
     def body(carry, _):
-        start, period, past = carry  # past: this cycle starts after the last integer step
-        nxt, _, _ = _snap_ceil(_mul(_from_int(period), mult), 2)
-        nxt = jnp.clip(nxt, period, top)
-        end = jnp.where(past, top, start - 1)
-        past = past | (start > top - period)
-        start = jnp.where(past, top, start + period)
-        return (start, nxt, past), (end, period)
+        end = jnp.where(carry[2], top, carry[0] - 1)
+        return _next_integer_cycle(carry, mult), (end, carry[1])
 
     init = (jnp.zeros((), idt), first, jnp.zeros((), bool))
     (start, period, past), (ends, periods) = jax.lax.scan(body, init, None, length=TABLE_CYCLES)
     ends = jnp.concatenate([ends, jnp.where(past, top, start - 1)[None]])
-    return ends, periods, start, period
+
+    def coarse(_):
+        def block(carry, _):
+            nxt, _ = jax.lax.scan(
+                lambda c, _: (_next_integer_cycle(c, mult), None), carry, None, TABLE_CYCLES
+            )
+            return nxt, (jnp.where(carry[2], top, carry[0] - 1), carry[1])
+
+        return jax.lax.scan(block, init, None, length=TABLE_CYCLES + 1)[1]
+
+    def reached(_):
+        return jnp.full(TABLE_CYCLES + 1, top, idt).at[0].set(-1), jnp.full(TABLE_CYCLES + 1, first, idt)
+
+    flat = (mult[0] <= 1) & (mult[1] <= 0)  # equal cycles: integer division, no table needed
+    coarse_ends, coarse_periods = jax.lax.cond(past | flat, reached, coarse, None)
+    return ends, periods, coarse_ends, coarse_periods, mult
 
 
-def locate(t: jax.Array, ends: jax.Array) -> jax.Array:
-    """Index of the cycle holding integer step t >= 0: the number of `ends[1:]` below t (ends[0] = -1)."""
-    return m.piecewise_index(t - 1, ends[1:])
+def integer_tail(t: jax.Array, table: tuple) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """`(i, start, period)` of the integer cycle holding unit t, for units past the fine table: the
+    coarse table's block, then up to `TABLE_CYCLES − 1` steps of the recurrence from its first cycle
+    (a fixed-length loop of integer and double-word steps, the same in every evaluation mode); with
+    mult = 1, integer division."""
+    _, _, coarse_ends, coarse_periods, mult = jax.lax.optimization_barrier(table)
+    idt = coarse_ends.dtype
+    k = locate(t, coarse_ends)
+    carry = (m.take(coarse_ends, k) + 1, m.take(coarse_periods, k), jnp.zeros(t.shape, bool))
+    index = k * TABLE_CYCLES
+
+    def walk(_, state):
+        carry, index = state
+        nxt = _next_integer_cycle(carry, mult)
+        go = ~nxt[2] & (nxt[0] <= t)
+        carry = tuple(jnp.where(go, a, b) for a, b in zip(nxt, carry))
+        return carry, index + go.astype(idt)
+
+    (start, period, _), index = jax.lax.fori_loop(0, TABLE_CYCLES - 1, walk, (carry, index.astype(idt)))
+    # equal cycles (mult = 1): integer division
+    first = coarse_periods[0]
+    q, r = m.floordiv(t, first)
+    flat = (mult[0] <= 1) & (mult[1] <= 0)
+    return jnp.where(flat, q, index), jnp.where(flat, t - r, start), jnp.where(flat, first, period)
 
 
 def real_cycle_table(first: jax.Array, mult: jax.Array) -> tuple:

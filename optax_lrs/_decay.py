@@ -532,7 +532,8 @@ class _KDecay(Schedule):
         log_x = jnp.log1p(-jnp.where(start, 0.5, r))
         left = jnp.where(start, 1.0, -jnp.expm1(jnp.maximum(self.k, 0.0) * log_x))
         v = (self.init_value - self.end_value) * m.safe_pow(left, self.power) + self.end_value
-        return jnp.where(t >= self.decay_steps, self.end_value, v)  # also for power 0 (0**0 = 1)
+        # the seed's formula holds through t = T (power 0 gives init there: 0**0 = 1), end_value after
+        return jnp.where(t > self.decay_steps, self.end_value, v)
 
 
 @register()
@@ -547,7 +548,8 @@ def k_decay(
     then `end_value`.
 
     `k` controls how late the decay bites (k = 1 is polynomial decay); the seed's example uses k = 3
-    and N = power = 4.
+    and N = power = 4. With power 0 the formula is init_value through t = T (the seed's
+    `0.0 ** 0 == 1.0`) and end_value after it.
 
     Args:
       init_value: L0.

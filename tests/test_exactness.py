@@ -105,7 +105,7 @@ def test_warm_restarts_issue_example_and_huge_random_steps():
     starts = decimal_starts(1, "1.2")
     periods = np.diff(starts)
     s = o.cosine_annealing_warm_restarts(1.0, 1, period_mult=1.2)
-    ends, table_periods, _, _ = s.cycles
+    ends, table_periods = s.cycles[:2]
     np.testing.assert_array_equal(np.asarray(table_periods)[: len(periods)], periods)
     rng = random.Random(731)
     for first, mult, unit in [(3, "1.2", 1), (11, "1.7", 1), (5, "1.5", 37), (2, "2", 3)]:
@@ -116,6 +116,32 @@ def test_warm_restarts_issue_example_and_huge_random_steps():
         expected = [warm_restart_value(t, starts, 0.61, 0.93, unit) for t in steps]
         keep = ~np.isnan(expected)
         assert_modes(s, np.asarray(steps)[keep], np.asarray(expected)[keep], rtol=2e-5)
+
+
+# multipliers within ~10% of 1 need more than the 256 tabulated cycles before 2**31 (up to 65,537)
+PAST_TABLE = [
+    (238004, "1.00643", 1),
+    (1, "1.0000001", 1),
+    (3, "1.001", 1),
+    (7, "1.0307", 3),
+    (2, "1.00002", 5),
+]
+
+
+@pytest.mark.parametrize("first,mult,unit", PAST_TABLE)
+def test_warm_restarts_past_the_table_are_exact(first, mult, unit):
+    starts = decimal_starts(first, mult, INT_MAX // unit)
+    assert len(starts) > 300
+    s = o.cosine_annealing_warm_restarts(0.83, first, float(mult), decay=0.9997, steps_per_period_unit=unit)
+    rng = random.Random(first)
+    steps = [INT_MAX, 2**24, 2**24 + 1] + [rng.randrange(0, INT_MAX) for _ in range(12)]
+    for i in [256, 257, len(starts) - 1] + rng.sample(range(258, len(starts) - 1), 12):
+        steps += [starts[i] * unit + d for d in (-1, 0, 1)]
+    steps = [t for t in steps if 0 <= t <= INT_MAX]
+    bounds = decimal_starts(first, mult, 4 * INT_MAX)[1:]  # past the last step: every length known
+    decay = float(np.float32(0.9997))  # as the schedule holds it (decay**65536 shows its rounding)
+    expected = [warm_restart_value(t, bounds, 0.83, decay, unit) for t in steps]
+    assert_modes(s, steps, expected, rtol=2e-5)
 
 
 # -- real cycles: Keras CosineDecayRestarts --------------------------------------------------------
