@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import devices, eager, elementwise, grids, pieces, training
+from . import devices, eager, elementwise, grids, pieces, training, transforms
 
 GROUPS = {
     "elementwise": elementwise.run,
@@ -25,6 +25,7 @@ GROUPS = {
     "training": training.run,
     "eager": eager.run,
     "devices": devices.run,
+    "transforms": transforms.run,
 }
 
 
@@ -86,6 +87,12 @@ TARGETS = [
         "training step: <= 2% overhead over a constant learning rate",
         lambda r: r["benchmark"] == "training_step" and "ours" in r.get("note", ""),
         lambda r: r["ratio"] <= 1.02,
+        lambda r: f"{(r['ratio'] - 1) * 100:+.1f}%",
+    ),
+    Target(
+        "optax transforms (plateau, scale_by_tree, injected schedules): <= 3% overhead over bare adam",
+        lambda r: r["benchmark"] == "transform_step",
+        lambda r: r["ratio"] <= 1.03,
         lambda r: f"{(r['ratio'] - 1) * 100:+.1f}%",
     ),
     Target(

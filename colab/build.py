@@ -72,6 +72,8 @@ EXAMPLES = {
     "cosine_onecycle_schedule": lrs.cosine_onecycle_schedule(N, 0.1),
     "one_cycle_schedule": lrs.one_cycle_schedule(0.1, N, three_phase=True),
     "cyclic_schedule": lrs.cyclic_schedule(0.01, 0.1, 100, mode="triangular2"),
+    "one_cycle_momentum": lrs.one_cycle_momentum(N, three_phase=True),
+    "cyclic_momentum": lrs.cyclic_momentum(100, mode="triangular2"),
     "wsd_schedule": lrs.wsd_schedule(0.1, 100, 600, 300),
     "inverse_sqrt_schedule": lrs.inverse_sqrt_schedule(0.1, 100),
     "tanh_decay": lrs.tanh_decay(0.1, N),
@@ -297,17 +299,318 @@ same(lrs.multistep_decay(0.1, [301, 601], 0.5)(steps), mxnet_multi)"""),
 ]
 
 
+TRANSFORMS = [
+    new_markdown_cell("""# Schedule-driven transforms: `reduce_on_plateau`, one-cycle momentum, layer-wise decay
+
+This notebook shows the transforms of optax_lrs that act on the updates rather than define a schedule:
+
+1. `reduce_on_plateau` on a noisy minibatch loss (least squares on scikit-learn's digits), the whole run in
+   one `jax.lax.scan`, next to PyTorch's `ReduceLROnPlateau` fed the same losses: the two scale traces are
+   equal; then `current_lr` / `hyperparams`, which read the learning rate back from an optimizer state
+   (an injected schedule times the plateau's scale);
+2. one-cycle with momentum: `one_cycle_schedule` and `one_cycle_momentum` injected into `optax.sgd`,
+   their values read from the state during training, equal to PyTorch's `OneCycleLR(cycle_momentum=True)`;
+3. per-parameter learning rates on a small transformer-like params tree: `layerwise_decay`,
+   `param_groups` (regular expressions over key paths) and `scale_by_tree`, with the per-layer update
+   magnitudes of a few jitted Adam steps."""),
+    new_code_cell(INSTALL),
+    new_code_cell("""import jax
+import jax.numpy as jnp
+import matplotlib.pyplot as plt
+import numpy as np
+import optax
+import torch
+from sklearn.datasets import load_digits
+
+import optax_lrs as lrs
+
+# least squares from the 64 pixels of each digit to its one-hot label: a linear model
+x_np, y_np = load_digits(return_X_y=True)
+x = jnp.asarray(x_np / 16.0, jnp.float32)
+targets = jax.nn.one_hot(y_np, 10)
+BATCH = 32  # a minibatch per update: the loss each update sees is noisy
+
+
+def loss_fn(params, xb, tb):
+    return 0.5 * jnp.mean(jnp.sum((xb @ params["kernel"] + params["bias"] - tb) ** 2, axis=-1))
+
+
+def train(opt, steps, seed=7):
+    \"\"\"`steps` minibatch updates in one `lax.scan`; the loss of each minibatch goes to the optimizer
+    as `value=`. Returns the losses and the optimizer state after every update (stacked).\"\"\"
+    params = {"kernel": jnp.zeros((64, 10)), "bias": jnp.zeros(10)}
+
+    def step(carry, key):
+        params, state = carry
+        idx = jax.random.choice(key, x.shape[0], (BATCH,), replace=False)
+        loss, grads = jax.value_and_grad(loss_fn)(params, x[idx], targets[idx])
+        updates, state = opt.update(grads, state, params, value=loss)
+        return (optax.apply_updates(params, updates), state), (loss, state)
+
+    keys = jax.random.split(jax.random.PRNGKey(seed), steps)
+    _, (losses, states) = jax.lax.scan(step, (params, opt.init(params)), keys)
+    return losses, states
+
+
+x.shape"""),
+    new_markdown_cell("""## 1. `reduce_on_plateau` on a noisy loss, next to PyTorch's `ReduceLROnPlateau`
+
+`optax.chain(optax.sgd(lr), lrs.reduce_on_plateau(...))` multiplies the updates by a scale that drops by
+`factor` once the loss has not beaten `best·(1 − threshold)` for more than `patience` updates, then waits
+`cooldown` updates before counting again, and never goes below `min_scale` (PyTorch's rules exactly).
+
+Step convention: `state.scale` after update `k` is the lr that PyTorch's scheduler sets in `step(loss_k)`
+on an optimizer whose lr is 1. PyTorch calls `scheduler.step(loss)` *after* `optimizer.step()`, so its new
+lr applies from the next step; here the update whose loss triggers the reduction already uses it (as in
+`optax.contrib.reduce_on_plateau`). `min_scale` is PyTorch's `min_lr` for lr = 1.
+
+Once the loss has flattened, the best (lowest, luckiest) minibatch loss is rarely beaten: a reduction then
+comes every `patience + cooldown + 1` updates until the scale reaches `min_scale`."""),
+    new_code_cell("""STEPS = 900
+PLATEAU = dict(factor=0.47, patience=31, cooldown=9, threshold=0.0023)
+MIN_SCALE = 0.021
+opt = optax.chain(optax.sgd(0.113), lrs.reduce_on_plateau(**PLATEAU, min_scale=MIN_SCALE))
+losses, states = jax.jit(train, static_argnums=(0, 1))(opt, STEPS)
+scales = np.asarray(states[1].scale)  # chain state = (sgd's, plateau's); scale after each update
+
+# PyTorch: the same losses into ReduceLROnPlateau, on SGD over a dummy parameter with lr = 1
+dummy = torch.nn.Parameter(torch.zeros(1))
+torch_opt = torch.optim.SGD([dummy], lr=1.0)
+scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(torch_opt, **PLATEAU, min_lr=MIN_SCALE)
+torch_scales = []
+for loss in np.asarray(losses):
+    torch_opt.step()
+    scheduler.step(float(loss))
+    torch_scales.append(torch_opt.param_groups[0]["lr"])
+
+np.testing.assert_allclose(scales, torch_scales, rtol=1e-6)
+print("reductions after updates", np.flatnonzero(np.diff(scales)) + 1, "; scales", np.unique(scales)[::-1])"""),
+    new_code_cell("""fig, (a, b) = plt.subplots(1, 2, figsize=(11, 3.2))
+a.plot(losses, lw=0.5, alpha=0.5, label="minibatch loss")
+a.plot(np.arange(49, STEPS), np.convolve(losses, np.ones(50) / 50, "valid"), label="mean of 50")
+a.set_xlabel("update"); a.set_ylabel("loss"); a.set_ylim(0.1, 0.5); a.legend()
+b.step(np.arange(1, STEPS + 1), scales, where="post", lw=3, alpha=0.5, label="optax_lrs: state.scale")
+b.step(np.arange(1, STEPS + 1), torch_scales, where="post", ls="--", c="k", label="torch ReduceLROnPlateau lr")
+b.set_yscale("log"); b.set_xlabel("update"); b.set_ylabel("scale"); b.legend()
+fig.tight_layout()
+plt.show()"""),
+    new_markdown_cell("""### Reading the learning rate back: `current_lr` and `hyperparams`
+
+With the learning rate itself a schedule, injected by `optax.inject_hyperparams`, the state holds both the
+schedule's value and the plateau's scale. `lrs.hyperparams(state)` finds every injected hyperparameter
+and plateau scale at any depth of the state; `lrs.current_lr(state)` is the rate the last update used: the
+injected `learning_rate` (the schedule at step `n − 1` after `n` updates) times every plateau scale. Both
+work inside the scan, so the effective rate of every update comes out of the compiled run."""),
+    new_code_cell("""cosine = lrs.cosine_decay_schedule(0.113, STEPS, alpha=0.07)
+opt = optax.chain(optax.inject_hyperparams(optax.sgd)(learning_rate=cosine),
+                  lrs.reduce_on_plateau(**PLATEAU, min_scale=MIN_SCALE))
+
+
+def train_and_read(opt, steps):
+    losses, states = train(opt, steps)
+    return losses, jax.vmap(lrs.current_lr)(states), jax.vmap(lrs.hyperparams)(states)
+
+
+losses2, lr_used, hp = jax.jit(train_and_read, static_argnums=(0, 1))(opt, STEPS)
+print({k: v.shape for k, v in hp.items()})
+# update n used cosine(n − 1) times the scale that update applied
+np.testing.assert_allclose(lr_used, cosine(np.arange(STEPS)) * hp["plateau_scale"], rtol=1e-6)
+
+last = {k: float(v[-1]) for k, v in hp.items()}
+print("after the last update:", last, "-> current_lr", float(lr_used[-1]))
+
+fig, ax = plt.subplots(figsize=(5.5, 3.2))
+ax.plot(np.arange(1, STEPS + 1), hp["learning_rate"], label="injected learning_rate (cosine)")
+ax.plot(np.arange(1, STEPS + 1), lr_used, label="current_lr = learning_rate x plateau_scale")
+ax.set_yscale("log"); ax.set_xlabel("update"); ax.legend(fontsize=8)
+fig.tight_layout()
+plt.show()"""),
+    new_markdown_cell("""## 2. One-cycle with momentum
+
+PyTorch's `OneCycleLR(cycle_momentum=True)` moves SGD's momentum against the learning rate: high momentum
+while the rate is low, low momentum at its peak. Here both are schedules, `one_cycle_schedule` and
+`one_cycle_momentum` (same `total_steps`, `pct_start`, `anneal`), injected into `optax.sgd`. After update
+`n` the injected state holds the values update `n` used (`schedule(n − 1)`), which is PyTorch's
+`param_groups[0]["lr"]` / `["momentum"]` during its `n`-th `optimizer.step()`."""),
+    new_code_cell("""T = 640
+CYCLE = dict(total_steps=T, pct_start=0.27, anneal="cos")
+lr_schedule = lrs.one_cycle_schedule(0.173, **CYCLE, div_factor=17.0, final_div_factor=310.0)
+momentum_schedule = lrs.one_cycle_momentum(**CYCLE, base_momentum=0.83, max_momentum=0.94)
+opt = optax.inject_hyperparams(optax.sgd)(learning_rate=lr_schedule, momentum=momentum_schedule)
+cycle_losses, states = jax.jit(train, static_argnums=(0, 1))(opt, T)
+lr_trace = np.asarray(states.hyperparams["learning_rate"])
+momentum_trace = np.asarray(states.hyperparams["momentum"])
+
+# PyTorch: the lr and momentum of each optimizer.step()
+torch_opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.173, momentum=0.94)
+scheduler = torch.optim.lr_scheduler.OneCycleLR(
+    torch_opt, max_lr=0.173, total_steps=T, pct_start=0.27, anneal_strategy="cos", div_factor=17.0,
+    final_div_factor=310.0, cycle_momentum=True, base_momentum=0.83, max_momentum=0.94)
+torch_lr, torch_momentum = [], []
+for _ in range(T):
+    torch_lr.append(torch_opt.param_groups[0]["lr"])
+    torch_momentum.append(torch_opt.param_groups[0]["momentum"])
+    torch_opt.step()
+    scheduler.step()
+
+np.testing.assert_allclose(lr_trace, torch_lr, rtol=1e-5)
+np.testing.assert_allclose(momentum_trace, torch_momentum, rtol=1e-5)
+print(f"equal over {T} updates; max |lr difference| {np.max(np.abs(lr_trace - torch_lr)):.2e}, "
+      f"max |momentum difference| {np.max(np.abs(momentum_trace - torch_momentum)):.2e}")
+print(f"loss: first {float(cycle_losses[0]):.3f}, mean of the last 50 {float(cycle_losses[-50:].mean()):.3f}")"""),
+    new_code_cell("""fig, (a, b) = plt.subplots(1, 2, figsize=(11, 3.2))
+steps = np.arange(T)
+a.plot(steps, lr_trace, lw=3, alpha=0.5, label="optax_lrs (injected state)")
+a.plot(steps, torch_lr, "k--", label="torch OneCycleLR")
+a.set_title("learning rate"); a.set_xlabel("update"); a.legend()
+b.plot(steps, momentum_trace, lw=3, alpha=0.5, label="optax_lrs (injected state)")
+b.plot(steps, torch_momentum, "k--", label="torch OneCycleLR")
+b.set_title("momentum"); b.set_xlabel("update"); b.legend()
+fig.tight_layout()
+plt.show()"""),
+    new_markdown_cell("""## 3. Layer-wise learning-rate decay and parameter groups
+
+A leaf's key path is its dict keys and list indices joined with "/": below, `blocks/2/mlp/up`.
+`lrs.layerwise_decay(params, decay, layer_of, num_layers)` gives leaf `p` the multiplier
+`decay ** (num_layers − layer_of(path))` (BEiT / timm layer decay: embeddings 0, block `i` at `i + 1`, the
+head at `num_layers` with the full rate). `lrs.param_groups(params, {regex: multiplier})` gives each leaf
+the multiplier of the first regular expression that matches its *whole* path (`re.fullmatch`), 1
+otherwise. Both return a tree of multipliers for `lrs.scale_by_tree`, chained after the optimizer."""),
+    new_code_cell("""D, HEADS_DIM, NUM_BLOCKS, VOCAB, LENGTH = 24, 24, 4, 37, 12
+keys = iter(jax.random.split(jax.random.PRNGKey(5), 64))
+
+
+def dense(n_in, n_out):
+    return jax.random.normal(next(keys), (n_in, n_out)) / np.sqrt(n_in)
+
+
+params = {
+    "embed": {"tokens": jax.random.normal(next(keys), (VOCAB, D)) * 0.3,
+              "position": jax.random.normal(next(keys), (LENGTH, D)) * 0.3},
+    "blocks": [{"attn": {"qkv": dense(D, 3 * HEADS_DIM), "out": dense(HEADS_DIM, D)},
+                "mlp": {"up": dense(D, 2 * D), "down": dense(2 * D, D)},
+                "norm": {"scale": jnp.ones(D)}} for _ in range(NUM_BLOCKS)],
+    "head": {"norm": {"scale": jnp.ones(D)}, "kernel": dense(D, 10), "bias": jnp.zeros(10)},
+}
+
+
+def layer_of(path):
+    if path.startswith("embed/"):
+        return 0
+    if path.startswith("blocks/"):
+        return int(path.split("/")[1]) + 1
+    return NUM_BLOCKS + 1  # the head
+
+
+layer_mults = lrs.layerwise_decay(params, 0.71, layer_of, num_layers=NUM_BLOCKS + 1)
+group_mults = lrs.param_groups(params, {r"head/.*": 2.3, r"embed/position": 0.0, r".*/norm/scale": 0.45})
+mults = jax.tree.map(lambda a, b: a * b, layer_mults, group_mults)
+
+print(f"{'key path':<26}{'layerwise':>10}{'group':>8}{'product':>10}")
+for (path, lw), g, m in zip(jax.tree_util.tree_flatten_with_path(layer_mults)[0],
+                            jax.tree.leaves(group_mults), jax.tree.leaves(mults)):
+    name = "/".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in path)
+    print(f"{name:<26}{float(lw):>10.4f}{float(g):>8.2f}{float(m):>10.4f}")
+
+try:  # fullmatch: "head" names no whole key path (the leaves are head/kernel, head/bias, ...)
+    lrs.param_groups(params, {"head": 2.3})
+except ValueError as err:
+    print("\\nValueError:", err)"""),
+    new_markdown_cell("""A few jitted steps of `optax.chain(optax.adam(lr), lrs.scale_by_tree(mults))` on a toy task (classify a
+token sequence by the sum of its tokens mod 10) with a one-head attention + MLP block stack. Adam's update
+has magnitude about `lr` in every coordinate (exactly `lr` at the first step, where it is `lr·sign(g)`), so
+the mean |update| / lr of each layer shows its multiplier."""),
+    new_code_cell("""def rms_norm(h, scale):
+    return h * jax.lax.rsqrt(jnp.mean(h * h, axis=-1, keepdims=True) + 1e-6) * scale
+
+
+def forward(params, tokens):
+    h = params["embed"]["tokens"][tokens] + params["embed"]["position"]
+    for block in params["blocks"]:
+        q, k, v = jnp.split(rms_norm(h, block["norm"]["scale"]) @ block["attn"]["qkv"], 3, axis=-1)
+        attention = jax.nn.softmax(q @ jnp.swapaxes(k, -1, -2) / np.sqrt(HEADS_DIM), axis=-1)
+        h = h + (attention @ v) @ block["attn"]["out"]
+        h = h + jax.nn.gelu(h @ block["mlp"]["up"]) @ block["mlp"]["down"]
+    pooled = rms_norm(h.mean(axis=1), params["head"]["norm"]["scale"])
+    return pooled @ params["head"]["kernel"] + params["head"]["bias"]
+
+
+tokens = jax.random.randint(jax.random.PRNGKey(11), (256, LENGTH), 0, VOCAB)
+labels = tokens.sum(axis=1) % 10
+
+
+def task_loss(params):
+    return optax.softmax_cross_entropy_with_integer_labels(forward(params, tokens), labels).mean()
+
+
+LR = 0.0031
+opt = optax.chain(optax.adam(LR), lrs.scale_by_tree(mults))
+
+
+@jax.jit
+def step(params, state):
+    loss, grads = jax.value_and_grad(task_loss)(params)
+    updates, state = opt.update(grads, state, params)
+    return optax.apply_updates(params, updates), state, loss, updates
+
+
+def per_layer(tree):
+    \"\"\"Mean |x| / LR over the leaves of each layer (embed, block 0..3, head).\"\"\"
+    named = {k: [] for k in ["embed", *[f"block {i}" for i in range(NUM_BLOCKS)], "head"]}
+    for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
+        top = path[0].key
+        name = f"block {path[1].idx}" if top == "blocks" else top
+        if not (top == "embed" and path[1].key == "position"):  # frozen (multiplier 0): left out
+            named[name].append(np.abs(np.asarray(leaf)).ravel())
+    return {k: float(np.concatenate(v).mean()) / LR for k, v in named.items()}
+
+
+state = opt.init(params)
+history = []
+for i in range(6):
+    params, state, loss, updates = step(params, state)
+    history.append(per_layer(updates))
+    print(f"step {i + 1}: loss {float(loss):.4f}  " + "  ".join(f"{k} {v:.3f}" for k, v in history[-1].items()))
+
+assert float(jnp.abs(updates["embed"]["position"]).max()) == 0.0  # multiplier 0: frozen
+expected = per_layer(jax.tree.map(lambda m, p: jnp.broadcast_to(m, p.shape) * LR, mults, params))
+np.testing.assert_allclose(list(history[0].values()), list(expected.values()), rtol=1e-3)"""),
+    new_code_cell("""fig, ax = plt.subplots(figsize=(6.5, 3.2))
+layers = list(expected)
+at = np.arange(len(layers))
+ax.bar(at - 0.27, [expected[k] for k in layers], 0.27, label="mean multiplier")
+ax.bar(at, [history[0][k] for k in layers], 0.27, label="mean |update| / lr, step 1")
+ax.bar(at + 0.27, [history[-1][k] for k in layers], 0.27, label="mean |update| / lr, step 6")
+ax.set_xticks(range(len(layers)), layers); ax.set_yscale("log"); ax.legend(fontsize=8)
+ax.set_title("per-layer update magnitude (adam + scale_by_tree)")
+fig.tight_layout()
+plt.show()"""),
+]
+
+
 def write(name: str, cells: list) -> None:
     nb = new_notebook(cells=[new_markdown_cell(badge(name)), *cells])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["colab"] = {"provenance": []}
-    nbformat.write(nb, HERE / name)
+    path = HERE / name
+    # nbformat draws random cell ids: keep those of unchanged cells, so that a rebuild changes nothing
+    if path.exists():
+        unused = {}
+        for cell in nbformat.read(path, as_version=4).cells:
+            if "id" in cell:
+                unused.setdefault((cell.cell_type, cell.source), []).append(cell.id)
+        for cell in nb.cells:
+            ids = unused.get((cell.cell_type, cell.source))
+            if ids:
+                cell.id = ids.pop(0)
+    nbformat.write(nb, path)
 
 
 def main() -> None:
     write("01_gallery.ipynb", GALLERY)
     write("02_training_under_vmap.ipynb", TRAINING)
     write("03_migrating.ipynb", MIGRATION)
+    write("04_transforms.ipynb", TRANSFORMS)
 
 
 if __name__ == "__main__":

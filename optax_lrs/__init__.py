@@ -48,17 +48,24 @@ from optax_lrs._decay import (
     step_decay,
     transformer_schedule,
 )
+from optax_lrs._groups import layerwise_decay, param_groups, scale_by_tree
+from optax_lrs._momentum import cyclic_momentum, one_cycle_momentum
 from optax_lrs._piecewise import (
     cosine_onecycle_schedule,
     linear_onecycle_schedule,
     piecewise_interpolate_schedule,
 )
+from optax_lrs._plateau import reduce_on_plateau
+from optax_lrs._state import current_lr, hyperparams
 from optax_lrs._warmup import warmup, warmup_constant_schedule, warmup_exponential_decay_schedule
 from optax_lrs.plotting import plot, values  # matplotlib is imported only when plot is called
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "reduce_on_plateau",
+    "hyperparams",
+    "current_lr",
     "staircase",
     "shift",
     "scale",
@@ -73,6 +80,8 @@ __all__ = [
     "one_cycle_schedule",
     "inverse_sqrt_schedule",
     "cyclic_schedule",
+    "cyclic_momentum",
+    "one_cycle_momentum",
     "Schedule",
     "available",
     "binary",
@@ -111,4 +120,7 @@ __all__ = [
     "warmup_hold_cosine_decay",
     "values",
     "plot",
+    "scale_by_tree",
+    "param_groups",
+    "layerwise_decay",
 ]

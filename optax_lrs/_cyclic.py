@@ -9,7 +9,36 @@ import jax.numpy as jnp
 from optax_lrs import _math as m
 from optax_lrs._base import Schedule, as_leaf, check, check_choice, float_leaf, int_leaf, register, static
 
-_CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
+CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
+
+
+def cyclic_curve(
+    t: jax.Array,
+    start: jax.Array,
+    turn: jax.Array,
+    step_size_up: jax.Array,
+    step_size_down: jax.Array,
+    mode: str,
+    gamma: jax.Array,
+) -> jax.Array:
+    """PyTorch `CyclicLR`'s curve: from `start` linearly to `turn` over step_size_up steps, back over
+    step_size_down steps, the excursion `turn − start` scaled by 1 ("triangular"), 2^−cycle
+    ("triangular2") or gamma^t ("exp_range", torch's `scale_mode="iterations"`).
+
+    The lr is `(base_lr, max_lr)`; the momentum is the same curve with the ends exchanged,
+    `(max_momentum, base_momentum)`: torch computes `max_momentum − (max − base)·factor·scale`. The
+    phase is integer arithmetic, exact for every int32 step.
+    """
+    up, down = m.at_least_one(step_size_up), m.at_least_one(step_size_down)
+    cycle, pos = m.floordiv_sum(t, up, down)  # integer phase: exact for every int32 step
+    rising = m.fl(pos) / m.fl(up)
+    falling = m.fl((up - pos) + down) / m.fl(down)
+    height = (turn - start) * jnp.where(pos <= up, rising, falling)
+    if mode == "triangular2":
+        height = height * jnp.exp2(-m.fl(cycle))
+    elif mode == "exp_range":
+        height = height * m.safe_pow(jnp.clip(gamma, 0.0, 1.0), m.fl(t))
+    return start + height
 
 
 class _Cyclic(Schedule):
@@ -22,16 +51,9 @@ class _Cyclic(Schedule):
     gamma: jax.Array = float_leaf()
 
     def value(self, t):
-        up, down = m.at_least_one(self.step_size_up), m.at_least_one(self.step_size_down)
-        cycle, pos = m.floordiv_sum(t, up, down)  # integer phase: exact for every int32 step
-        rising = m.fl(pos) / m.fl(up)
-        falling = m.fl((up - pos) + down) / m.fl(down)
-        height = (self.max_value - self.base_value) * jnp.where(pos <= up, rising, falling)
-        if self.mode == "triangular2":
-            height = height * jnp.exp2(-m.fl(cycle))
-        elif self.mode == "exp_range":
-            height = height * m.safe_pow(jnp.clip(self.gamma, 0.0, 1.0), m.fl(t))
-        return self.base_value + height
+        return cyclic_curve(
+            t, self.base_value, self.max_value, self.step_size_up, self.step_size_down, self.mode, self.gamma
+        )
 
 
 @register()
@@ -64,7 +86,7 @@ def cyclic_schedule(
       [0.1, 0.55, 1.0, 0.1, 0.325, 0.55]
     """
     fn = "cyclic_schedule"
-    check_choice(fn, "mode", mode, _CYCLIC_MODES)
+    check_choice(fn, "mode", mode, CYCLIC_MODES)
     check(fn, "step_size_up", step_size_up, "> 0", lambda a: a > 0)
     check(fn, "step_size_down", step_size_down, "> 0", lambda a: a > 0)
     check(fn, "gamma", gamma, "in [0, 1]", lambda a: (a >= 0) & (a <= 1))
@@ -75,7 +97,41 @@ def cyclic_schedule(
 
 # --------------------------------------------------------------------------------------------------
 
-_ANNEAL = {"cos": m.cos_interp, "linear": m.lerp}
+ANNEAL = {"cos": m.cos_interp, "linear": m.lerp}
+
+
+def one_cycle_curve(
+    t: jax.Array,
+    total_steps: jax.Array,
+    pct_start: jax.Array,
+    anneal: str,
+    values: tuple[jax.typing.ArrayLike, ...],
+) -> jax.Array:
+    """PyTorch `OneCycleLR`'s curve through `values`, one more than there are phases (2 or 3).
+
+    Phase i goes from values[i] to values[i + 1] along `ANNEAL[anneal]`; it ends at torch's float
+    step pct_start·T − 1 (phase 1), 2·pct_start·T − 2 (phase 2 of 3) and T − 1 (the last), T =
+    total_steps, and the curve holds its last value past T − 1. The lr goes through
+    (initial, max, min) or (initial, max, initial, min), the momentum through (max, base, max) or
+    (max, base, max, max). A traced pct_start outside [0, 1] is clamped (finite output).
+    """
+    total = m.fl(total_steps)
+    pct_start = jnp.clip(pct_start, 0.0, 1.0)
+    # torch's phase ends (float)
+    e1 = pct_start * total - 1
+    ends = [e1, 2 * pct_start * total - 2, total - 1] if len(values) == 4 else [e1, total - 1]
+    tf = m.fl(t)
+    interp = ANNEAL[anneal]
+    start, pieces = 0.0, []
+    for end, a, b in zip(ends, values[:-1], values[1:]):
+        pct = jnp.clip((tf - start) / jnp.maximum(end - start, 1e-6), 0.0, 1.0)
+        pct = jnp.where(tf >= end, 1.0, pct)  # exact at the phase end (no reciprocal rounding)
+        pieces.append((end, interp(a, b, pct)))
+        start = end
+    out = pieces[-1][1]
+    for end, v in reversed(pieces[:-1]):
+        out = jnp.where(tf <= end, v, out)
+    return out
 
 
 class _OneCycle(Schedule):
@@ -89,30 +145,13 @@ class _OneCycle(Schedule):
     three_phase: bool = static()
 
     def value(self, t):
-        total = m.fl(self.total_steps)
         initial = self.max_value / self.div_factor
         low = initial / self.final_div_factor
-        # torch's phase ends (float), and the values between them
-        e1 = self.pct_start * total - 1
         if self.three_phase:
-            ends, values = (
-                [e1, 2 * self.pct_start * total - 2, total - 1],
-                [initial, self.max_value, initial, low],
-            )
+            values = (initial, self.max_value, initial, low)
         else:
-            ends, values = [e1, total - 1], [initial, self.max_value, low]
-        tf = m.fl(t)
-        anneal = _ANNEAL[self.anneal]
-        start, pieces = 0.0, []
-        for end, a, b in zip(ends, values[:-1], values[1:]):
-            pct = jnp.clip((tf - start) / jnp.maximum(end - start, 1e-6), 0.0, 1.0)
-            pct = jnp.where(tf >= end, 1.0, pct)  # exact at the phase end (no reciprocal rounding)
-            pieces.append((end, anneal(a, b, pct)))
-            start = end
-        out = pieces[-1][1]
-        for end, v in reversed(pieces[:-1]):
-            out = jnp.where(tf <= end, v, out)
-        return out
+            values = (initial, self.max_value, low)
+        return one_cycle_curve(t, self.total_steps, self.pct_start, self.anneal, values)
 
 
 @register()
@@ -148,7 +187,7 @@ def one_cycle_schedule(
       [0.1, 1.0]
     """
     fn = "one_cycle_schedule"
-    check_choice(fn, "anneal", anneal, tuple(_ANNEAL))
+    check_choice(fn, "anneal", anneal, tuple(ANNEAL))
     check(fn, "total_steps", total_steps, "> 0", lambda a: a > 0)
     check(fn, "pct_start", pct_start, "in (0, 1)", lambda a: (a > 0) & (a < 1))
     check(fn, "div_factor", div_factor, "> 0", lambda a: a > 0)

@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         nargs="+",
         metavar="GROUP",
-        help="run only these groups (elementwise, grids, pieces, training, eager, devices)",
+        help="run only these groups (elementwise, grids, pieces, training, eager, devices, transforms)",
     )
     bench.set_defaults(func=_cmd_bench)
     args = parser.parse_args(argv)

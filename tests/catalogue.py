@@ -205,6 +205,42 @@ CASES = [
         vmap={"pct_start": [0.25, 0.4]},
     ),
     Case(
+        "one_cycle_momentum",
+        dict(total_steps=83, pct_start=0.27, base_momentum=0.8137, max_momentum=0.9431),
+        vmap={
+            "pct_start": [0.27, 0.4913],
+            "base_momentum": [0.8137, 0.7919],
+            "max_momentum": [0.9431, 0.9617],
+        },
+    ),
+    Case(
+        "one_cycle_momentum",
+        dict(
+            total_steps=97,
+            pct_start=0.3317,
+            anneal="linear",
+            base_momentum=0.7919,
+            max_momentum=0.9617,
+            three_phase=True,
+        ),
+        vmap={
+            "pct_start": [0.3317, 0.4913],
+            "base_momentum": [0.7919, 0.8533],
+            "max_momentum": [0.9617, 0.9431],
+        },
+    ),
+    Case(
+        "cyclic_momentum",
+        dict(step_size_up=7, step_size_down=11, base_momentum=0.8137, max_momentum=0.9431),
+        vmap={"base_momentum": [0.8137, 0.7919], "max_momentum": [0.9431, 0.9617]},
+    ),
+    Case("cyclic_momentum", dict(step_size_up=6, base_momentum=0.7919, mode="triangular2")),
+    Case(
+        "cyclic_momentum",
+        dict(step_size_up=9, step_size_down=4, max_momentum=0.9617, mode="exp_range", gamma=0.9917),
+        vmap={"gamma": [0.9917, 0.9731], "max_momentum": [0.9617, 0.9431]},
+    ),
+    Case(
         "wsd_schedule", dict(peak_value=1.0, warmup_steps=10, stable_steps=20, decay_steps=30, end_value=0.1)
     ),
     Case(

@@ -11,10 +11,11 @@ KEYS = {"benchmark", "case", "ours_s", "baseline", "baseline_s", "ratio", "backe
 
 def test_bench_quick_writes_valid_records(tmp_path, capsys):
     out = tmp_path / "bench.json"
-    assert main(["bench", "--quick", "--only", "eager", "training", "devices", "--out", str(out)]) == 0
+    groups = ["eager", "training", "devices", "transforms"]
+    assert main(["bench", "--quick", "--only", *groups, "--out", str(out)]) == 0
     data = json.loads(out.read_text())
     records = data["records"]
-    assert {r["benchmark"] for r in records} == {"eager_call", "training_step", "devices"}
+    assert {r["benchmark"] for r in records} == {"eager_call", "training_step", "devices", "transform_step"}
     for r in records:
         assert KEYS <= set(r)
         assert r["ours_s"] > 0 and r["baseline_s"] > 0
@@ -23,6 +24,8 @@ def test_bench_quick_writes_valid_records(tmp_path, capsys):
     (sharded,) = [r for r in records if r["benchmark"] == "devices"]
     assert "spread over 8 devices; equal to one device: True" in sharded["note"]
     assert data["meta"]["quick"] is True and data["meta"]["jax"]
+    (transforms,) = [t for t in data["targets"] if t["target"].startswith("optax transforms")]
+    assert transforms["cases"] == 3  # plateau, scale_by_tree, inject_hyperparams: one record each
     assert {t["target"] for t in data["targets"] if t["cases"]} >= {"eager call: <= 20 us"}
     assert "eager_call" in capsys.readouterr().out
 
