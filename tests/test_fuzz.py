@@ -563,13 +563,18 @@ def s_cyclic(draw):
     )
 
 
-@st.composite
-def s_one_cycle(draw):
+def one_cycle_phases(draw):
+    """(three_phase, total_steps, pct_start) of a one-cycle with phases of at least one step each:
+    pct·T >= 2, and the last phase non-empty."""
     three = draw(st.booleans())
     total = draw(ints(8, BIG))
-    # phases of at least one step each: pct·T >= 2, and the last phase non-empty
     hi = 0.5 - 1.0 / total if three else 1.0 - 2.0 / total
-    pct = draw(f32(2.0 / total, hi).filter(lambda p: p * total >= 2 and p <= hi))
+    return three, total, draw(f32(2.0 / total, hi).filter(lambda p: p * total >= 2 and p <= hi))
+
+
+@st.composite
+def s_one_cycle(draw):
+    three, total, pct = one_cycle_phases(draw)
     return Spec(
         "one_cycle_schedule",
         dict(
@@ -602,10 +607,7 @@ def s_cyclic_momentum(draw):
 
 @st.composite
 def s_one_cycle_momentum(draw):
-    three = draw(st.booleans())
-    total = draw(ints(8, BIG))
-    hi = 0.5 - 1.0 / total if three else 1.0 - 2.0 / total
-    pct = draw(f32(2.0 / total, hi).filter(lambda p: p * total >= 2 and p <= hi))
+    three, total, pct = one_cycle_phases(draw)
     return Spec(
         "one_cycle_momentum",
         dict(
