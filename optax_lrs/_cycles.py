@@ -184,6 +184,11 @@ def locate(t: jax.Array, ends: jax.Array) -> jax.Array:
     return m.piecewise_index(t - 1, ends[1:])
 
 
+def _is_one(mult) -> jax.Array:
+    """Whether a double-word multiplier is exactly 1 (equal cycles: integer division)."""
+    return (mult[0] <= 1) & (mult[1] <= 0)
+
+
 def _next_integer_cycle(carry, mult):
     """One step of `P(i+1) = ceil(P(i)·mult)`: `(start, period, past)` of cycle i to those of i + 1
     (`past`: the cycle starts after the last integer step; then the start is the integer maximum)."""
@@ -233,8 +238,8 @@ def integer_cycles(first: jax.Array, mult: jax.Array):
     def reached(_):
         return jnp.full(TABLE_CYCLES + 1, top, idt).at[0].set(-1), jnp.full(TABLE_CYCLES + 1, first, idt)
 
-    flat = (mult[0] <= 1) & (mult[1] <= 0)  # equal cycles: integer division, no table needed
-    coarse_ends, coarse_periods = jax.lax.cond(past | flat, reached, coarse, None)
+    # equal cycles need no coarse table (integer division), nor does a fine table that reaches 2**31
+    coarse_ends, coarse_periods = jax.lax.cond(past | _is_one(mult), reached, coarse, None)
     return ends, periods, coarse_ends, coarse_periods, mult
 
 
@@ -243,6 +248,8 @@ def integer_tail(t: jax.Array, table: tuple) -> tuple[jax.Array, jax.Array, jax.
     coarse table's block, then up to `TABLE_CYCLES − 1` steps of the recurrence from its first cycle
     (a fixed-length loop of integer and double-word steps, the same in every evaluation mode); with
     mult = 1, integer division."""
+    # a barrier: a schedule closed over by a jit makes the table constants, and XLA's folding of
+    # constant sums would change the double-word steps of the walk
     _, _, coarse_ends, coarse_periods, mult = jax.lax.optimization_barrier(table)
     idt = coarse_ends.dtype
     k = locate(t, coarse_ends)
@@ -260,7 +267,7 @@ def integer_tail(t: jax.Array, table: tuple) -> tuple[jax.Array, jax.Array, jax.
     # equal cycles (mult = 1): integer division
     first = coarse_periods[0]
     q, r = m.floordiv(t, first)
-    flat = (mult[0] <= 1) & (mult[1] <= 0)
+    flat = _is_one(mult)
     return jnp.where(flat, q, index), jnp.where(flat, t - r, start), jnp.where(flat, first, period)
 
 
