@@ -320,6 +320,21 @@ def _value(sched: Schedule, t: jax.Array) -> jax.Array:
 _evaluate_jit = jax.jit(_evaluate)
 
 
+def _cycle(sched: Schedule, step: jax.typing.ArrayLike) -> jax.Array:
+    t = clamp_step(step)
+    idt = int_dtype()
+    if jnp.issubdtype(t.dtype, jnp.floating):
+        # the cycle of the whole step a fractional step lies in; steps past the integer range read
+        # as its maximum
+        inside = t < float(jnp.iinfo(idt).max)
+        t = jnp.where(inside, jnp.where(inside, jnp.floor(t), 0.0).astype(idt), jnp.iinfo(idt).max)
+    out = jnp.asarray(sched.restart_index(t)).astype(idt)
+    return jnp.broadcast_to(out, jnp.broadcast_shapes(out.shape, t.shape))
+
+
+_cycle_jit = jax.jit(_cycle)
+
+
 def _register_pytree(cls: type, data: tuple[str, ...], meta: tuple[str, ...]) -> None:
     """Register `cls` with the class itself in the treedef's node data.
 
@@ -390,10 +405,34 @@ class Schedule:
     def value(self, t: jax.Array) -> jax.Array:
         raise NotImplementedError
 
+    def restart_index(self, t: jax.Array) -> jax.Array:
+        """The cycle index at a clamped integer step `t`: 0 for schedules without cycles (those with
+        cycles override it)."""
+        return jnp.zeros(jnp.shape(t), int_dtype())
+
     def __call__(self, step: jax.typing.ArrayLike) -> jax.Array:
         if isinstance(step, jax.core.Tracer):
             return _evaluate(self, step)
         return _evaluate_jit(self, step)
+
+    def cycle_index(self, step: jax.typing.ArrayLike) -> jax.Array:
+        """The integer index of the cycle that `step` falls in (elementwise, integer dtype).
+
+        A cycle is what restarts: a restart cycle (`cosine_decay_restarts`,
+        `cosine_annealing_warm_restarts`, `repeat`, `cyclic_schedule`, `cyclic_momentum`,
+        `polynomial_decay(cycle=True)`), a cycle or piece of `sgdr_schedule` / `join_schedules`.
+        Schedules without cycles give 0. The restart step itself is the first step of its cycle, and
+        the index is exact wherever the values' restart steps are (every int32 step for integer
+        cycles). A fractional float step lies in the cycle of its whole part. Composites: a join
+        counts the cycles of the pieces before the current one (each piece at least one) plus the
+        current piece's own; `shift`, `per_epoch`, `staircase`, `clip` and `warmup` give their
+        schedule's index at the step they read it (0 during a warmup); arithmetic adds the
+        operands' indices (so `0.5 * s` keeps `s`'s); `select` gives the selected schedule's;
+        `repeat` counts its own repeats.
+        """
+        if isinstance(step, jax.core.Tracer):
+            return _cycle(self, step)
+        return _cycle_jit(self, step)
 
     # configs, repr, equality --------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from optax_lrs._cycles import (
     integer_cycles,
     integer_tail,
     locate,
+    real_cycle_index,
     real_cycle_position,
     real_cycle_table,
 )
@@ -215,6 +216,9 @@ class _CosineRestarts(Schedule):
     alpha: jax.Array = float_leaf()
     cycles: tuple = derived()
 
+    def restart_index(self, t):
+        return real_cycle_index(t, self.first_decay_steps, self.t_mul, self.cycles)
+
     def value(self, t):
         i, frac = real_cycle_position(t, self.first_decay_steps, self.t_mul, self.cycles)
         peak = m.safe_pow(jnp.clip(self.m_mul, 0.0, 1.0), i)
@@ -240,8 +244,9 @@ def cosine_decay_restarts(
     (1.7 means 17/10, not float32's 1.70000005), and kept as an integer table; a step is placed by a
     binary search over it. Cycle i's first step is ceil(start_i), where it returns the new peak
     (Keras's float32 closed form misses some of these, e.g. (40, t_mul=1.1) at step 84). Cycles after
-    the 256th (t_mul within ~8% of 1 with a short first cycle) continue by a float32 closed form,
-    whose restart steps are not guaranteed exact.
+    the 256th (t_mul within ~8% of 1 with a short first cycle) come from the closed form
+    first·(1 + t_mul + ... + t_mul^(i−1)) in double-word arithmetic, which places every start to
+    ~1e-12 of its size (such starts are never integers).
 
     Args:
       init_value: peak of the first cycle.
@@ -278,7 +283,9 @@ class _WarmRestarts(Schedule):
     steps_per_period_unit: jax.Array = int_leaf()
     cycles: tuple = derived()
 
-    def value(self, t):
+    def _cycle(self, t):
+        """`(index, start, period, t_units, rem)`: the cycle of step t, its start and period in units,
+        and t as whole units plus the remaining steps."""
         unit = m.at_least_one(self.steps_per_period_unit)
         ends, periods = self.cycles[:2]
         t_units, rem = m.floordiv(t, unit)
@@ -298,9 +305,17 @@ class _WarmRestarts(Schedule):
         beyond = ~in_table
         whole = jnp.floor(t_units).astype(ends.dtype) if not m.is_int(t_units) else t_units
         j, start_after, period_after = jax.lax.cond(jnp.any(beyond), tail, none, whole)
-        index = jnp.where(in_table, i, j)
+        index = jnp.where(in_table, i.astype(ends.dtype), j)
         start = jnp.where(in_table, start, start_after.astype(t_units.dtype))
         period = jnp.where(in_table, period, period_after)
+        return index, start, period, t_units, rem
+
+    def restart_index(self, t):
+        return self._cycle(t)[0]
+
+    def value(self, t):
+        unit = m.at_least_one(self.steps_per_period_unit)
+        index, start, period, t_units, rem = self._cycle(t)
         # steps since the cycle started: <= t, so no overflow
         offset = m.fl((t_units - start) * unit + rem)
         length = m.fl(period) * m.fl(unit)

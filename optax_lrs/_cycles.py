@@ -12,9 +12,10 @@ an ulp, and float32 cannot hold a start above 2**24), so the first `TABLE_CYCLES
 once, when the schedule is built, in double-word arithmetic (a float pair carrying ~48 bits in float32),
 and kept as integer leaves of the schedule. A step is then placed by a binary search over the table,
 in integer arithmetic: exact for every int32 step. Cycles after the table (only when `mult` is close to
-1 or the first cycle is tiny) continue geometrically from the last tabulated one for real cycles (a
-float32 closed form: restart steps there are not guaranteed), and exactly for the integer recurrence
-(a coarse table of every 256th cycle and a bounded walk).
+1 or the first cycle is tiny) come from the double-word closed form `first·(1 + m + ... + m^(i−1))`
+for real cycles (binary powering: O(log i), every start to ~1e-12 of its size, and none of them is an
+integer), and exactly for the integer recurrence (a coarse table of every 256th cycle and a bounded
+walk).
 
 `mult` means the shortest decimal that rounds to its float value: 1.7 is held as 1.70000005 in float32
 but read as 17/10 (a double word carries the difference), so a cycle that starts at exactly 135 steps
@@ -24,8 +25,9 @@ is that integer. The integer recurrence is therefore exact decimal arithmetic; i
 float64 loop except where float64 itself rounds a decimal product past an integer (`10 · 1.1` is
 `11.000000000000002` in float64, so the seed's loop makes that cycle 12 units long, not 11).
 
-Every operation is an IEEE add, multiply, compare or bit mask (no `log`/`exp`), so a table built
-eagerly, under `jit` or under `vmap` (a batch of hyperparameters) holds the same integers.
+Every operation of the tables is an IEEE add, multiply, compare or bit mask (no `log`/`exp`), so a table
+built eagerly, under `jit` or under `vmap` (a batch of hyperparameters) holds the same integers; the
+real tail uses `log1p` only for its estimate, which exact comparisons then correct.
 """
 
 from __future__ import annotations
@@ -86,25 +88,47 @@ def _mul(x, y):
     return _fast_two_sum(p, e + (x[0] * y[1] + x[1] * y[0]))
 
 
+def _shortest_decimal(x):
+    """`(n, p, found)`: the shortest decimal `n / p` (p = 10^k, k <= 7) that rounds to the float `x`,
+    with n and p integers held exactly as floats; `found` is False (and n = x, p = 1) for floats with
+    no such decimal."""
+    fdt = x.dtype
+    limit = 2.0 ** (_mantissa_bits(fdt) + 1)
+    n_best, p_best, found = x, jnp.ones_like(x), jnp.zeros(x.shape, bool)
+    for digits in range(8):
+        p = jnp.asarray(10.0**digits, fdt)
+        hi, lo = _two_prod(x, p)
+        n = jnp.round(hi + lo)
+        ok = ~found & (n < limit) & (n / p == x)
+        n_best, p_best = jnp.where(ok, n, n_best), jnp.where(ok, p, p_best)
+        found = found | ok
+    return n_best, p_best, found
+
+
+def _quotient(a, p):
+    """`a / p` as a double word, for floats a and p whose quotient's remainder is exact."""
+    q = a / p
+    r1, r2 = _two_prod(q, p)
+    return _fast_two_sum(q, ((a - r1) - r2) / p)
+
+
 def _decimal(x):
     """The shortest decimal (up to 7 fractional digits) that rounds to the float `x`, as a double word:
     a multiplier given as 1.7 is held as 1.70000005 in float32 but means 17/10, and its products with
     periods must land on the integers decimal arithmetic gives. Floats with no such decimal stay as
     they are."""
-    fdt = x.dtype
-    limit = 2.0 ** (_mantissa_bits(fdt) + 1)
-    best, found = (x, jnp.zeros_like(x)), jnp.zeros(x.shape, bool)
-    for digits in range(8):
-        p = jnp.asarray(10.0**digits, fdt)
-        hi, lo = _two_prod(x, p)
-        n = jnp.round(hi + lo)
-        q = n / p
-        r1, r2 = _two_prod(q, p)
-        q_lo = ((n - r1) - r2) / p
-        ok = ~found & (n < limit) & (q == x)
-        best = (jnp.where(ok, q, best[0]), jnp.where(ok, q_lo, best[1]))
-        found = found | ok
-    return best
+    n, p, _ = _shortest_decimal(x)
+    dt = float_dtype()  # the decimal of the float the leaf holds, then exact in the current dtype
+    return _quotient(n.astype(dt), p.astype(dt))
+
+
+def _decimal_excess(x):
+    """`decimal(x) − 1` as a double word to full relative precision, for x >= 1: `(n − p)/p` from the
+    integers of the decimal (`decimal(x)[0] − 1` cancels most of the significand when x is close to 1:
+    1.0000001 would keep only ~8 correct digits of its 1e-7)."""
+    n, p, _ = _shortest_decimal(x)
+    dt = float_dtype()
+    return _quotient((n - p).astype(dt), p.astype(dt))
 
 
 def _from_int(n):
@@ -146,11 +170,10 @@ def _snap_ceil(x, rounds):
 def real_cycles(first: jax.Array, mult: jax.Array):
     """Table of real (Keras-style) cycles: cycle i lasts `first·mult^i` steps.
 
-    Returns `(ends, corr, length, next_start, next_length)`: `ends[i]` is the last step before cycle i
-    starts (`ceil(S_i) − 1`, -1 for cycle 0; the integer maximum when S_i is past it; one more entry
-    than the others, for the first cycle after the table), `corr[i]` is
-    `ceil(S_i) − S_i` (so the offset of step t in cycle i is `t − ceil(S_i) + corr[i]`), `length[i]`
-    the cycle's length, and the start (as ceil, corr) and length of the first cycle after the table.
+    Returns `(ends, corr, length)`: `ends[i]` is the last step before cycle i starts (`ceil(S_i) − 1`,
+    -1 for cycle 0; the integer maximum when S_i is past it; one more entry than the others, for the
+    first cycle after the table), `corr[i]` is `ceil(S_i) − S_i` (so the offset of step t in cycle i is
+    `t − ceil(S_i) + corr[i]`) and `length[i]` the cycle's length.
     """
     fdt = float_dtype()
     first = m.at_least_one(first).astype(int_dtype())
@@ -173,10 +196,10 @@ def real_cycles(first: jax.Array, mult: jax.Array):
         return nxt, (jnp.where(past, top, n - 1), corr, length[0] + length[1])
 
     init = ((zero, zero), _from_int(first))
-    (start, length), (ends, corr, lengths) = jax.lax.scan(body, init, jnp.arange(TABLE_CYCLES))
-    n, c, past = _snap_ceil(start, TABLE_CYCLES + 2)
+    (start, _), (ends, corr, lengths) = jax.lax.scan(body, init, jnp.arange(TABLE_CYCLES))
+    n, _, past = _snap_ceil(start, TABLE_CYCLES + 2)
     ends = jnp.concatenate([ends, jnp.where(past, top, n - 1)[None]])
-    return ends, corr, lengths, (n, c), length[0] + length[1]
+    return ends, corr, lengths
 
 
 def locate(t: jax.Array, ends: jax.Array) -> jax.Array:
@@ -274,9 +297,133 @@ def integer_tail(t: jax.Array, table: tuple) -> tuple[jax.Array, jax.Array, jax.
 def real_cycle_table(first: jax.Array, mult: jax.Array) -> tuple:
     """The derived leaf of a schedule with real cycles: `real_cycles` without gradients (values come
     from the table, derivatives from `real_cycle_position`'s smooth form)."""
-    ends, corr, lengths, (tail_start, tail_corr), tail_length = real_cycles(first, mult)
-    table = (ends, corr, lengths, tail_start, tail_corr, tail_length)
-    return tuple(jax.lax.stop_gradient(x) for x in table)
+    return tuple(jax.lax.stop_gradient(x) for x in real_cycles(first, mult))
+
+
+def _cap(x, big):
+    """A non-negative double word, saturated at `big` (far past any step: no overflow to inf)."""
+    over = x[0] > big
+    return jnp.where(over, big, x[0]), jnp.where(over, 0.0, x[1])
+
+
+def _powers(i, e):
+    """`(m^i − 1, m^0 + ... + m^(i−1))` as double words, for integers i >= 0 and `e = m − 1 >= 0` (a
+    double word): binary powering of the pair, `(u, g)` of exponents p and q making those of p + q
+    as `(u_p + u_q + u_p·u_q, g_p + g_q + u_p·g_q)`. Every term is non-negative, so the relative
+    precision of the double word survives (no cancellation in `m^i − 1`, no division by `m − 1`)."""
+    dt = e[0].dtype
+    big = jnp.asarray(2.0**100, dt)
+    shape = jnp.broadcast_shapes(jnp.shape(i), jnp.shape(e[0]))
+    zero = jnp.zeros(shape, dt)
+
+    def combine(a, b):
+        (ua, ga), (ub, gb) = a, b
+        u = _add(_add(ua, ub), _mul(ua, ub))
+        g = _add(_add(ga, gb), _mul(ua, gb))
+        return _cap(u, big), _cap(g, big)
+
+    def bit(k, state):
+        acc, base = state
+        nxt = combine(acc, base)
+        use = ((i >> k) & 1) == 1
+        acc = jax.tree_util.tree_map(lambda a, b: jnp.where(use, a, b), nxt, acc)
+        return acc, combine(base, base)
+
+    acc = ((zero, zero), (zero, zero))
+    base = ((e[0] + zero, e[1] + zero), (zero + 1, zero))
+    acc, _ = jax.lax.fori_loop(0, jnp.iinfo(i.dtype).bits - 1, bit, (acc, base))
+    return acc
+
+
+def _at_least(t, x):
+    """Whether the double word t is >= the double word x."""
+    d = _add(t, (-x[0], -x[1]))
+    return (d[0] > 0) | ((d[0] == 0) & (d[1] >= 0))
+
+
+def _real_tail(t, first, mult):
+    """`(i, offset, length)` of the real cycle holding step t, for any cycle, from the closed form
+    `S_i = first·(m^0 + ... + m^(i−1))`, `len_i = first·m^i` in double words (`_powers`): a float32
+    estimate of i, one correction from the start it gives, and at most two steps up. Starts are
+    placed to ~1e-12 of their size (no cycle start past the table is an integer unless mult is 1)."""
+    # a barrier: constants closed over by a jit must not be folded into the double-word steps
+    t, first, mult = jax.lax.optimization_barrier((t, first, jax.lax.stop_gradient(mult)))
+    fdt = float_dtype()
+    idt = int_dtype()
+    mult = jnp.maximum(mult, jnp.ones((), mult.dtype))
+    q, e = _decimal(mult), _decimal_excess(mult)
+    first = m.at_least_one(first).astype(idt)
+    f = _from_int(first)
+    big = jnp.asarray(jnp.iinfo(idt).max // 2, idt)
+    steps = _from_int(t) if m.is_int(t) else (t.astype(fdt), jnp.zeros(t.shape, fdt))
+    rate = jnp.where(e[0] > 0, jnp.log1p(e[0]), 1.0)
+
+    def cycles(x):  # whole cycles spanning x times the current length: floor(log_m(1 + x·(m − 1)))
+        return jnp.floor(jnp.log1p(jnp.maximum(x, -0.5)) / rate)
+
+    def start_length(i):
+        u, g = _powers(i, e)
+        return _mul(f, g), _add(f, _mul(f, u))
+
+    def whole(k, lo, hi):  # a float count as an integer in [lo, hi] (integer sums: float32
+        # cannot hold an odd count past 2**24)
+        k = jnp.clip(jnp.nan_to_num(k), m.fl(lo), m.fl(hi))
+        return jnp.clip(k.astype(idt), lo, hi)
+
+    i0 = whole(cycles(m.fl(t) * e[0] / m.fl(first)), TABLE_CYCLES, big)
+    s0, l0 = start_length(i0)
+    d = _add(steps, (-s0[0], -s0[1]))
+    i1 = jnp.clip(i0 + whole(cycles((d[0] + d[1]) * e[0] / l0[0]), -big, big) - 1, TABLE_CYCLES, big)
+    s1, l1 = start_length(i1)
+    s2, l2 = _add(s1, l1), _mul(l1, q)
+    s3, l3 = _add(s2, l2), _mul(l2, q)
+    up1 = _at_least(steps, s2)
+    up2 = up1 & _at_least(steps, s3)
+    i = i1 + up1.astype(idt) + up2.astype(idt)
+    s = tuple(jnp.where(up2, c, jnp.where(up1, b, a)) for a, b, c in zip(s1, s2, s3))
+    length = jnp.where(up2, l3[0], jnp.where(up1, l2[0], l1[0]))
+    offset = _add(steps, (-s[0], -s[1]))
+    # equal cycles (mult = 1): integer division
+    flat = _is_one(q)
+    quot, rem = m.floordiv(t, first)
+    return (
+        jnp.where(flat, quot.astype(idt), i),
+        jnp.where(flat, m.fl(rem), offset[0] + offset[1]),
+        jnp.where(flat, m.fl(first), length),
+    )
+
+
+def _real_locate(t, first, mult, table):
+    """`(i, offset, length)` of the real cycle holding step t: its integer index, the (real) steps
+    since the cycle's start and its length."""
+    ends, corr, lengths = table
+    idt = ends.dtype
+    i = locate(t, ends).astype(idt)
+    in_table = i < TABLE_CYCLES
+    k = jnp.minimum(i, TABLE_CYCLES - 1)
+    offset = m.fl(t - (m.take(ends, k) + 1).astype(t.dtype)) + m.take(corr, k)
+    length = m.take(lengths, k)
+
+    # after the table (mult close to 1, or a tiny first cycle): the double-word closed form, only
+    # when a step needs it
+    def tail(x):
+        j, off, span = _real_tail(x, first, mult)  # in the current dtypes; the table may be older
+        return j.astype(idt), off.astype(offset.dtype), span.astype(length.dtype)
+
+    def none(x):
+        return jnp.zeros(x.shape, idt), jnp.zeros(x.shape, offset.dtype), jnp.ones(x.shape, length.dtype)
+
+    j, offset_after, length_after = jax.lax.cond(jnp.any(~in_table), tail, none, t)
+    return (
+        jnp.where(in_table, i, j),
+        jnp.where(in_table, offset, offset_after),
+        jnp.where(in_table, length, length_after),
+    )
+
+
+def real_cycle_index(t, first, mult, table):
+    """The integer index of the real cycle holding integer step t."""
+    return _real_locate(t, first, mult, table)[0]
 
 
 def real_cycle_position(t, first, mult, table):
@@ -285,24 +432,8 @@ def real_cycle_position(t, first, mult, table):
     Exact at every tabulated restart (the restart step has frac 0). The derivative with respect to
     `mult` is that of the real starts `first·(mult^i − 1)/(mult − 1)` and lengths `first·mult^i`.
     """
-    ends, corr, lengths, tail_start, tail_corr, tail_length = table
-    i = locate(t, ends)
-    in_table = i < TABLE_CYCLES
-    k = jnp.minimum(i, TABLE_CYCLES - 1)
-    offset = m.fl(t - (m.take(ends, k) + 1).astype(t.dtype)) + m.take(corr, k)
-    length = m.take(lengths, k)
-    # after the table: geometric growth from the first untabulated cycle (equal cycles of `first`
-    # steps when mult = 1: integer arithmetic, exact)
-    after = jnp.maximum(t - tail_start.astype(t.dtype), 0)
-    j, offset_after, length_after = m.geometric_cycle(m.fl(after) + tail_corr, tail_length, mult)
-    q, r = m.floordiv(after, first)
-    flat = m.fl(mult) <= 1
-    j = jnp.where(flat, m.fl(q), j)
-    offset_after = jnp.where(flat, m.fl(r), offset_after)
-    length_after = jnp.where(flat, m.fl(m.at_least_one(first)), length_after)
-    index = jnp.where(in_table, m.fl(i), TABLE_CYCLES + j)
-    offset = jnp.where(in_table, offset, offset_after)
-    length = jnp.where(in_table, length, length_after)
+    index, offset, length = _real_locate(t, first, mult, table)
+    index = m.fl(index)
 
     # zero in value, the derivative of the real start and length in `mult`
     mult = jnp.maximum(m.fl(mult), 1.0)

@@ -50,6 +50,9 @@ class _Cyclic(Schedule):
     mode: str = static()
     gamma: jax.Array = float_leaf()
 
+    def restart_index(self, t):
+        return m.floordiv_sum(t, self.step_size_up, self.step_size_down)[0]
+
     def value(self, t):
         return cyclic_curve(
             t, self.base_value, self.max_value, self.step_size_up, self.step_size_down, self.mode, self.gamma

@@ -471,6 +471,13 @@ class _PolynomialDecay(Schedule):
     power: jax.Array = float_leaf()
     cycle: bool = static()
 
+    def restart_index(self, t):
+        if not self.cycle:
+            return super().restart_index(t)
+        # cycle k covers (k·T, (k + 1)·T]: the horizon doubles one step after T
+        q, r = m.floordiv(t, m.at_least_one(self.decay_steps))
+        return jnp.where(r > 0, q, jnp.maximum(q - 1, 0))
+
     def value(self, t):
         steps = m.at_least_one(self.decay_steps)
         if self.cycle:

@@ -232,34 +232,3 @@ def take(values: jax.Array, index: jax.Array) -> jax.Array:
     for j in range(1, n):
         out = jnp.where(index == j, values[j], out)
     return out
-
-
-def geometric_cycle(t, first, mult):
-    """Where step `t` falls in restarts whose cycle `i` lasts `first * mult**i` steps.
-
-    Returns `(i, offset, length)` as floats: the cycle index, the steps since the cycle started and
-    the cycle's length (the fraction is `offset / length`). For `mult == 1` (and integer steps) this
-    is integer arithmetic, exact up to 2**31 - 1. For `mult > 1` the index comes from the closed form
-    `log1p(t/first·(mult−1)) / log(mult)`, corrected by one comparison each way against the cycle
-    starts, so a restart step gets its exact index whenever the cycle start is representable (every
-    start below 2**24 in float32). O(1) in the number of cycles.
-    """
-    first = at_least_one(first)
-    mult = jnp.maximum(fl(mult), 1.0)
-    q, r = floordiv(t, first)
-
-    m = jnp.where(mult == 1, 2.0, mult)
-    tf, ff = fl(t), fl(first)
-
-    def start(k):
-        return ff * (m**k - 1) / (m - 1)
-
-    i = jnp.floor(jnp.log1p(tf / ff * (m - 1)) / jnp.log(m))
-    i = jnp.where(tf < start(i), i - 1, i)
-    i = jnp.where(tf >= start(i + 1), i + 1, i)
-    geometric = mult != 1
-    return (
-        jnp.where(geometric, i, fl(q)),
-        jnp.where(geometric, tf - start(i), fl(r)),
-        jnp.where(geometric, ff * m**i, ff),
-    )

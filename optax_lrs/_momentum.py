@@ -10,6 +10,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from optax_lrs import _math as m
 from optax_lrs._base import Schedule, check, check_choice, float_leaf, int_leaf, register, static
 from optax_lrs._cyclic import ANNEAL, CYCLIC_MODES, cyclic_curve, one_cycle_curve
 
@@ -91,6 +92,9 @@ class _CyclicMomentum(Schedule):
     max_momentum: jax.Array = float_leaf()
     mode: str = static()
     gamma: jax.Array = float_leaf()
+
+    def restart_index(self, t):
+        return m.floordiv_sum(t, self.step_size_up, self.step_size_down)[0]
 
     def value(self, t):
         base, peak = _momenta(self.base_momentum, self.max_momentum)

@@ -30,6 +30,11 @@ class _Warmup(Schedule):
     mode: str = static()
     shift: bool = static()
 
+    def restart_index(self, t):
+        w = self.warmup_steps
+        inner = jnp.maximum(t - w, 0) if self.shift else t
+        return jnp.where(t < w, 0, self.schedule.restart_index(inner))
+
     def value(self, t):
         w = self.warmup_steps
         inner = jnp.maximum(t - w, 0) if self.shift else t

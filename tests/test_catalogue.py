@@ -81,6 +81,43 @@ def test_jit_equals_eager(case):
     np.testing.assert_allclose(np.asarray(s(STEPS)), eager, rtol=F32_RTOL, atol=1e-8)
 
 
+# the schedules with cycles (SPEC §6d); every other one has cycle index 0 everywhere
+CYCLIC = {
+    "cosine_decay_restarts",
+    "cosine_annealing_warm_restarts",
+    "repeat",
+    "cyclic_schedule",
+    "cyclic_momentum",
+    "sgdr_schedule",
+    "join_schedules",
+}
+
+
+@cases
+def test_cycle_index_in_every_mode(case):
+    s = build(case)
+    steps = np.concatenate([STEPS, HUGE])
+    eager = np.array([int(s.cycle_index(int(t))) for t in steps])
+    traced = jax.jit(lambda t: s.cycle_index(t))
+    np.testing.assert_array_equal([int(traced(jnp.int32(t))) for t in steps], eager)
+    vector = np.asarray(s.cycle_index(steps.astype(np.int32)))
+    assert vector.dtype == np.int32
+    np.testing.assert_array_equal(vector, eager)
+    np.testing.assert_array_equal(s.cycle_index(steps.astype(np.float32)), eager)
+    assert np.all(np.diff(eager[: len(STEPS)]) >= 0) and np.all(eager >= 0)
+    composite = {"schedule", "schedules", "left"} & set(case.kwargs)
+    cyclic = case.name in CYCLIC or case.kwargs.get("cycle") is True or composite
+    if not cyclic:
+        np.testing.assert_array_equal(eager, 0)
+    for p in numeric_params(case):  # a batch of hyperparameters: the loop's indices
+        values = case.vmap.get(p[-1], [value_at(case, p), other_value(value_at(case, p))])
+        batched = jax.vmap(lambda v, p=p: build_at(case, p, v).cycle_index(jnp.asarray(STEPS)))(
+            jnp.asarray(values)
+        )
+        looped = np.stack([np.asarray(build_at(case, p, v).cycle_index(STEPS)) for v in values])
+        np.testing.assert_array_equal(batched, looped, err_msg=p)
+
+
 @cases
 def test_vmap_over_steps(case):
     s = build(case)

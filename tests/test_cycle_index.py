@@ -1,0 +1,241 @@
+"""`Schedule.cycle_index` against integer / exact reference loops written here (and the real-cycle
+reference of `reference64.Geometric`), at restart steps ±1, random and huge steps, in the three ways
+training calls it: an eager Python int, a traced int32 scalar inside `jit`, and a vector."""
+
+import bisect
+import math
+from decimal import Decimal
+from fractions import Fraction
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from reference64 import Geometric, _dec, as_written
+
+import optax_lrs as o
+
+INT32_MAX = 2**31 - 1
+RNG = np.random.default_rng(20261122)
+
+
+def modes(s, steps):
+    """The index of every step eagerly (one Python int at a time), as a traced int32 scalar under
+    jit, and as one vector; all three must agree."""
+    steps = [int(t) for t in steps]
+    eager = np.array([int(s.cycle_index(t)) for t in steps])
+    one = jax.jit(lambda t: s.cycle_index(t))
+    traced = np.array([int(one(jnp.int32(t))) for t in steps])
+    vector = np.asarray(s.cycle_index(np.asarray(steps, np.int32)))
+    assert vector.dtype == np.int32
+    np.testing.assert_array_equal(traced, eager)
+    np.testing.assert_array_equal(vector, eager)
+    return eager
+
+
+def around(points, lo=0, hi=INT32_MAX):
+    return sorted({t + d for t in points for d in (-1, 0, 1) if lo <= t + d <= hi})
+
+
+def random_steps(n=40, hi=INT32_MAX):
+    return [int(x) for x in RNG.integers(0, hi, n)]
+
+
+# -- integer cycles: P(i+1) = ceil(P(i)·mult) units of `unit` steps (seed 000's SGDRScheduler) ------
+
+
+def integer_starts(first, mult, limit):
+    mult = as_written(mult)
+    starts, period = [0], first
+    while starts[-1] <= limit:
+        starts.append(starts[-1] + period)
+        period = math.ceil(period * mult) if mult != 1 else period
+    return starts
+
+
+@pytest.mark.parametrize(
+    "first, mult, unit",
+    [(7, 1.7, 1), (10, 1.1, 3), (13, 1.0, 1), (5, 1.2, 2), (3, 1.0307, 1), (238004, 1.00643, 1)],
+)
+def test_warm_restarts_index_is_the_recurrence(first, mult, unit):
+    s = o.cosine_annealing_warm_restarts(0.0731, first, period_mult=mult, steps_per_period_unit=unit)
+    starts = integer_starts(first, mult, INT32_MAX // unit + 1)
+    restarts = [u * unit for u in starts[:40]] + [u * unit for u in starts[-4:] if u * unit <= INT32_MAX]
+    steps = around(restarts) + random_steps() + [2**24 - 1, 2**24, 2**24 + 1, INT32_MAX]
+    want = [bisect.bisect_right(starts, t // unit) - 1 for t in steps]
+    np.testing.assert_array_equal(modes(s, steps), want)
+
+
+# -- real cycles (Keras CosineDecayRestarts, repeat): cycle i starts at first·(m^i − 1)/(m − 1) ------
+
+
+def real_expected(first, mult, steps):
+    """Each step's index, with the adjacent index also accepted where a non-integer start lies
+    within float32's reach of the step (the reference's documented ambiguity)."""
+    cyc = Geometric(first, mult)
+    return [(t, cyc.candidates(t)) for t in steps], cyc
+
+
+def check_real(s, first, mult, steps):
+    expected, _ = real_expected(first, mult, steps)
+    got = modes(s, [t for t, _ in expected])
+    for (t, ok), g in zip(expected, got):
+        assert g in ok, (t, g, ok)
+
+
+@pytest.mark.parametrize("first, mult", [(50, 1.7), (37, 2.0), (11, 1.31), (23, 1.0), (5, 4.0)])
+def test_cosine_restarts_index_is_the_geometric_start(first, mult):
+    s = o.cosine_decay_restarts(0.0731, first, t_mul=mult, m_mul=0.9)
+    cyc = Geometric(first, mult)
+    steps = around([t for t in cyc.restart_steps() if t <= INT32_MAX] + random_steps())
+    check_real(s, first, mult, steps)
+
+
+def test_keras_example_restart_is_cycle_one():
+    # the issue's example: the step the restart happens at is the new cycle's first step
+    s = o.cosine_decay_restarts(0.0731, 50, t_mul=1.7, m_mul=0.9)
+    np.testing.assert_array_equal(modes(s, [49, 50, 134, 135]), [0, 1, 1, 2])
+
+
+@pytest.mark.parametrize("period, mult", [(29, 1.0), (17, 1.43), (3, 1.004)])
+def test_repeat_counts_its_repeats(period, mult):
+    s = o.repeat(o.cosine_decay_schedule(0.0731, period), period, period_mult=mult, decay=0.7)
+    cyc = Geometric(period, mult)
+    check_real(s, period, mult, around(cyc.restart_steps()) + random_steps())
+
+
+# Past the first 256 cycles (multipliers close to 1) starts come from a double-word closed form placed
+# to ~1e-12 of their size: checked here against 60-digit starts with no slack beyond 1e-9 relative.
+TIGHT = 1e-9
+
+
+@pytest.mark.parametrize(
+    "first, mult",
+    [(24, 1.0018), (1, 1.0000001), (3, 1.001), (1000, 1.00002), (7, 1.0731), (1, 1.05), (2, 1.3)],
+)
+def test_real_cycles_past_the_table_are_exact(first, mult):
+    s = o.cosine_decay_restarts(1.0, first, t_mul=mult, m_mul=0.97)
+    cyc = Geometric(first, mult)
+    last = cyc.index(INT32_MAX)
+    rng = np.random.default_rng(first)
+    cycles = {256, 257, last - 1, last} | {int(i) for i in rng.integers(256, max(last, 257), 12)}
+    steps = [2**24 - 1, 2**24, 2**24 + 1, INT32_MAX] + random_steps(12)
+    for i in sorted(c for c in cycles if 0 < c <= last):
+        below = int(_dec(cyc.start(i)).to_integral_value(rounding="ROUND_FLOOR"))
+        steps += [below - 1, below, below + 1, below + 2]
+    steps = [t for t in steps if 0 <= t <= INT32_MAX]
+    got = modes(s, steps)
+    values = np.asarray(s(np.asarray(steps, np.int32)))
+
+    def close(t, j):  # a start within TIGHT of step t: either side is acceptable
+        return abs(_dec(t) - _dec(cyc.start(j))) <= Decimal(TIGHT) * _dec(cyc.start(j))
+
+    for t, g, v in zip(steps, got, values):
+        want = cyc.index(t)
+        ok = {want, want - 1 if close(t, want) else want, want + 1 if close(t, want + 1) else want}
+        assert g in ok, (t, g, want)
+        lo, _ = cyc.position(g, t)
+        expect = 0.97**g * 0.5 * (1 + math.cos(math.pi * float(lo)))
+        np.testing.assert_allclose(v, expect, rtol=2e-5, atol=1e-6, err_msg=str((t, g)))
+
+
+def test_the_issues_long_restart_example():
+    # cosine_decay_restarts(1.0, 24, t_mul=1.0018) at 2**24: cycle 3969, value 0.80333 (60-digit starts)
+    s = o.cosine_decay_restarts(1.0, 24, t_mul=1.0018)
+    assert modes(s, [2**24]).tolist() == [3969]
+    np.testing.assert_allclose(float(s(2**24)), 0.8033307, rtol=2e-6)
+
+
+# -- equal cycles: cyclic, polynomial with cycle --------------------------------------------------
+
+
+@pytest.mark.parametrize("up, down", [(7, 5), (13, 13), (2**30, 2**30), (1, 3)])
+def test_cyclic_index_is_floor_division(up, down):
+    steps = around([k * (up + down) for k in range(5)]) + random_steps() + [INT32_MAX]
+    want = [t // (up + down) if up + down <= INT32_MAX else 0 for t in steps]
+    s = o.cyclic_schedule(0.0131, 0.0731, up, down)
+    np.testing.assert_array_equal(modes(s, steps), want)
+    m = o.cyclic_momentum(up, down, 0.81, 0.93)
+    np.testing.assert_array_equal(modes(m, steps), want)
+
+
+@pytest.mark.parametrize("decay_steps", [37, 1, 10**6])
+def test_polynomial_cycle_doubles_its_horizon_one_step_after_the_end(decay_steps):
+    # TF's PolynomialDecay(cycle=True): decay_steps·ceil(t/decay_steps), so step T is still cycle 0
+    s = o.polynomial_decay(0.0731, decay_steps, end_value=0.001, power=0.7, cycle=True)
+    steps = around([k * decay_steps for k in range(5)]) + random_steps() + [INT32_MAX]
+    want = [max(-(-t // decay_steps) - 1, 0) for t in steps]
+    np.testing.assert_array_equal(modes(s, steps), want)
+    flat = o.polynomial_decay(0.0731, decay_steps, end_value=0.001, power=0.7)
+    np.testing.assert_array_equal(modes(flat, steps), np.zeros(len(steps)))
+
+
+# -- pieces --------------------------------------------------------------------------------------
+
+
+def test_sgdr_cycles_are_its_pieces():
+    lengths = [13, 29, 7, 41]
+    kwargs = [dict(init_value=0.0, peak_value=0.0731, decay_steps=n, warmup_steps=3) for n in lengths]
+    s = o.sgdr_schedule(kwargs)
+    starts = np.cumsum([0] + lengths[:-1])
+    steps = around(list(starts) + [sum(lengths)]) + random_steps()
+    want = [bisect.bisect_right(list(starts), t) - 1 for t in steps]
+    np.testing.assert_array_equal(modes(s, steps), want)
+
+
+def test_join_counts_the_cycles_of_earlier_pieces():
+    # warmup (one cycle), then restarts of 10, 11, 13 units (1.1 as written): starts 0, 10, 21, 34
+    restarts = o.cosine_annealing_warm_restarts(0.0731, 10, period_mult=1.1)
+    s = o.join_schedules([o.linear_schedule(0.0, 0.0731, 5), restarts, o.constant_schedule(0.01)], [5, 26])
+    # pieces: [0, 5) is cycle 0; [5, 26) holds restart cycles 0 (local 0-9) and 1 (local 10-20);
+    # [26, ...) comes after 1 + 2 cycles
+    steps = [0, 4, 5, 14, 15, 16, 25, 26, 27, INT32_MAX]
+    np.testing.assert_array_equal(modes(s, steps), [0, 0, 1, 1, 2, 2, 2, 3, 3, 3])
+    # stacked pieces of one structure take the vmapped path: the same counts
+    same = o.join_schedules([restarts, restarts], [26])
+    np.testing.assert_array_equal(
+        modes(same, [0, 9, 10, 20, 21, 25, 26, 35, 36]), [0, 0, 1, 1, 2, 2, 3, 3, 4]
+    )
+
+
+def test_composites_read_their_schedule_at_the_step_they_use():
+    r = o.cosine_decay_restarts(0.0731, 50, t_mul=1.7)  # restarts at 50 and 135
+    cases = {
+        "scaled": (0.5 * r, [49, 50, 135], [0, 1, 2]),
+        "shift": (o.shift(r, 17), [66, 67, 152], [0, 1, 2]),
+        "clip": (o.clip(r, 0.001, 0.05), [49, 50], [0, 1]),
+        "warmup": (o.warmup(r, 13), [0, 12, 13, 62, 63, 148], [0, 0, 0, 0, 1, 2]),
+        "staircase": (o.staircase(r, 7), [49, 55, 56], [0, 0, 1]),
+        "select": (o.select([o.constant_schedule(0.1), r], 1), [49, 50], [0, 1]),
+        "sum of two": (r + o.cyclic_schedule(0.0, 0.01, 10, 10), [19, 20, 50], [0, 1, 3]),
+        "no cycles": (o.warmup_cosine_decay_schedule(0.0, 0.0731, 7, 97), [0, 7, 97, INT32_MAX], [0] * 4),
+    }
+    for name, (s, steps, want) in cases.items():
+        np.testing.assert_array_equal(modes(s, steps), want, err_msg=name)
+
+
+def test_float_and_unsigned_steps():
+    s = o.cosine_annealing_warm_restarts(0.0731, 7, period_mult=1.7)  # starts 0, 7, 19, 40
+    got = s.cycle_index(np.array([6.0, 6.99, 7.0, 18.5, 19.0, 3e9], np.float32))
+    np.testing.assert_array_equal(got, [0, 0, 1, 1, 2, s.cycle_index(INT32_MAX)])
+    assert int(s.cycle_index(np.uint32(2**32 - 1))) == int(s.cycle_index(INT32_MAX))
+    assert int(s.cycle_index(-5)) == 0
+
+
+def test_vmap_over_hyperparameters_equals_the_loop():
+    firsts = jnp.array([49, 50, 51, 37])
+    mults = jnp.array([1.7, 1.7, 1.31, 2.0])
+    steps = jnp.array([0, 49, 50, 134, 135, 136, 10**6])
+    batched = jax.vmap(lambda f, mm: o.cosine_decay_restarts(0.0731, f, t_mul=mm).cycle_index(steps))(
+        firsts, mults
+    )
+    for row, f, mm in zip(np.asarray(batched), firsts.tolist(), mults.tolist()):
+        cyc = Geometric(f, float(np.float32(mm)))
+        for t, g in zip(steps.tolist(), row):
+            assert g in cyc.candidates(t), (f, mm, t, g)
+
+
+def test_integer_start_reference_is_exact_decimal():
+    # the reference reads 1.1 as 11/10: 10 -> 11 -> ceil(12.1) = 13 units
+    assert integer_starts(10, 1.1, 40)[:4] == [0, 10, 21, 34]
+    assert as_written(1.7) == Fraction(17, 10)
