@@ -1,6 +1,7 @@
 """optax_lrs: learning-rate schedules for JAX/Optax that jit, vmap over every hyperparameter and
 differentiate, as pytrees."""
 
+from optax_lrs._averaging import averaged_params, ema_warmup, swa, swa_schedule, with_ema
 from optax_lrs._base import Schedule, available, get, grid, stack
 from optax_lrs._compose import (
     binary,
@@ -49,6 +50,7 @@ from optax_lrs._decay import (
     transformer_schedule,
 )
 from optax_lrs._groups import layerwise_decay, param_groups, scale_by_tree
+from optax_lrs._lrfind import LRFindResult, lr_find
 from optax_lrs._momentum import cyclic_momentum, one_cycle_momentum
 from optax_lrs._piecewise import (
     cosine_onecycle_schedule,
@@ -56,6 +58,7 @@ from optax_lrs._piecewise import (
     piecewise_interpolate_schedule,
 )
 from optax_lrs._plateau import reduce_on_plateau
+from optax_lrs._restarts import reset_on_restart, snapshot_params, snapshots
 from optax_lrs._state import current_lr, hyperparams
 from optax_lrs._warmup import warmup, warmup_constant_schedule, warmup_exponential_decay_schedule
 from optax_lrs.plotting import plot, values  # matplotlib is imported only when plot is called
@@ -123,4 +126,14 @@ __all__ = [
     "scale_by_tree",
     "param_groups",
     "layerwise_decay",
+    "with_ema",
+    "ema_warmup",
+    "swa",
+    "swa_schedule",
+    "averaged_params",
+    "reset_on_restart",
+    "snapshots",
+    "snapshot_params",
+    "lr_find",
+    "LRFindResult",
 ]

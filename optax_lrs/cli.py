@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import inspect
+import math
 import os
 import sys
 import tempfile
@@ -162,6 +163,97 @@ def _cmd_demo(args) -> int:
     return 0
 
 
+FIND_MAX_STEPS = 10**5  # `find --steps`: a range test is a few hundred steps; this bounds the memory
+FIND_MAX_PARALLEL = 1024
+
+
+def _find_int(flag: str, text: str, lo: int, hi: int) -> int:
+    digits = text.lstrip("0") or "0"
+    # isascii: str.isdigit also accepts digits such as "²"; the length test spares int() huge numbers
+    if not (text.isascii() and text.isdigit()) or len(digits) > len(str(hi)) or not lo <= int(digits) <= hi:
+        raise ValueError(f"find: {flag} must be an integer from {lo} to {hi}, got {text!r}")
+    return int(text)
+
+
+def _find_lr(flag: str, text: str) -> float:
+    try:
+        lr = float(text)
+    except ValueError:
+        lr = float("nan")
+    if not (0 < lr < float("inf")):
+        raise ValueError(f"find: {flag} must be a finite number > 0, got {text!r}")
+    return lr
+
+
+def _cmd_find(args) -> int:
+    steps = _find_int("--steps", args.steps, 2, FIND_MAX_STEPS)
+    parallel = None if args.parallel is None else _find_int("--parallel", args.parallel, 2, FIND_MAX_PARALLEL)
+    min_lr, max_lr = _find_lr("--min-lr", args.min_lr), _find_lr("--max-lr", args.max_lr)
+    if max_lr <= min_lr:
+        raise ValueError(f"find: --max-lr must be > --min-lr = {args.min_lr}, got {args.max_lr!r}")
+    fmt = Path(args.output).suffix.lower()[1:]
+    if fmt not in ("png", "pdf", "svg"):
+        raise ValueError(f"find: -o must end in .png, .pdf or .svg, got {args.output!r}")
+    out = check_output("find: -o", args.output)  # before the data is loaded and the test compiled
+
+    import jax.numpy as jnp
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import optax
+    from tqdm import tqdm
+
+    from optax_lrs import demo
+    from optax_lrs._lrfind import lr_find
+
+    (x, y), _ = demo.load_data()
+    x, y = jnp.asarray(x), jnp.asarray(y)
+
+    def loss(params, batch):
+        return demo.loss_fn(params, *batch)
+
+    def batch(k):
+        return demo.minibatch(x, y, k, 64)
+
+    def sgd(learning_rate):  # the demo's optimizer
+        return optax.sgd(learning_rate, momentum=0.5)
+
+    what = f"{parallel} learning rates x {steps} steps under one vmap" if parallel else f"{steps} steps"
+    # one compiled scan: the bar shows its start and its end
+    with tqdm(total=steps, desc=f"lr_find, demo MLP on digits ({what})", unit="step") as bar:
+        result = lr_find(loss, demo.init_params(), batch, sgd, min_lr, max_lr, steps, parallel=parallel)
+        bar.update(steps)
+    ax = result.plot()
+    ax.set_title(f"learning-rate range test: demo MLP on digits, SGD momentum 0.5 ({what})", fontsize=9)
+    ax.figure.tight_layout()
+    try:
+        with atomic_output(out) as tmp:
+            ax.figure.savefig(tmp, dpi=120, format=fmt)
+    finally:
+        plt.close(ax.figure)
+    n = parallel or steps
+    if math.isfinite(result.suggestion):
+        print(f"suggested learning rate: {result.suggestion:.4g}")
+    else:  # Lightning's rule skips the first 10 and the last recorded points
+        print("suggested learning rate: none (too few points before the loss diverged; try more --steps)")
+    s = result.suggestions
+    print(
+        f"  steepest (Lightning): {s['steepest']:.4g}   valley (fastai): {s['valley']:.4g}   "
+        f"minimum / 10 (fastai): {s['minimum']:.4g}"
+    )
+    if result.stopped_at < n:
+        lr = result.learning_rates[result.stopped_at]
+        where = (
+            f"learning rate {result.stopped_at} of {n}" if parallel else f"step {result.stopped_at} of {n}"
+        )
+        print(f"the loss diverged at {where} (lr {lr:.4g})")
+    else:
+        print(f"the loss did not diverge up to lr {max_lr:g}")
+    print(f"wrote {out}")
+    return 0
+
+
 def _cmd_bench(args) -> int:
     from optax_lrs.benchmarks import suite
 
@@ -206,6 +298,19 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--quick", action="store_true", help="300 steps instead of 3000")
     demo.add_argument("--out", default="demo_output", help="output folder (default: demo_output)")
     demo.set_defaults(func=_cmd_demo)
+    find = sub.add_parser("find", help="learning-rate range test on the demo's model and data, with a plot")
+    find.add_argument(
+        "--steps", default="100", help=f"updates (of each run with --parallel), 2 to {FIND_MAX_STEPS}"
+    )
+    find.add_argument("--min-lr", default="1e-7", help="first learning rate (default: 1e-7)")
+    find.add_argument("--max-lr", default="10", help="last learning rate (default: 10)")
+    find.add_argument(
+        "--parallel",
+        metavar="K",
+        help="train K log-spaced constant learning rates side by side under one vmap instead of one ramp",
+    )
+    find.add_argument("-o", "--output", default="lr_find.png", help="image file (default: lr_find.png)")
+    find.set_defaults(func=_cmd_find)
     bench = sub.add_parser("bench", help="the benchmark suite: ours vs optax and vs hand-written formulas")
     bench.add_argument("--quick", action="store_true", help="smaller sizes, fewer repetitions (< 5 min)")
     bench.add_argument("--out", default="bench.json", help="JSON records file (default: bench.json)")

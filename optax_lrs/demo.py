@@ -43,6 +43,38 @@ def load_data(seed: int = 0):
     return (x[n_test:], y[n_test:]), (x[:n_test], y[:n_test])
 
 
+def init_params(seed: int = 0) -> dict:
+    """The MLP's initial weights (64 -> 64 -> 10 on the 8x8 digits), the same for every run."""
+    import jax
+    import jax.numpy as jnp
+
+    k1, k2 = jax.random.split(jax.random.PRNGKey(seed))
+    return {
+        "w1": jax.random.normal(k1, (64, 64)) * (2 / 64) ** 0.5,
+        "b1": jnp.zeros(64),
+        "w2": jax.random.normal(k2, (64, 10)) * (1 / 64) ** 0.5,
+        "b2": jnp.zeros(10),
+    }
+
+
+def loss_fn(params, xb, yb):
+    """Mean softmax cross-entropy of the MLP on a batch."""
+    import jax
+    import optax
+
+    h = jax.nn.relu(xb @ params["w1"] + params["b1"])
+    logits = h @ params["w2"] + params["b2"]
+    return optax.softmax_cross_entropy_with_integer_labels(logits, yb).mean()
+
+
+def minibatch(x, y, step, batch_size: int, seed: int = 0):
+    """The minibatch of `step` (traceable): the same order for every run with the same `seed`."""
+    import jax
+
+    idx = jax.random.choice(jax.random.fold_in(jax.random.PRNGKey(seed + 1), step), len(x), (batch_size,))
+    return x[idx], y[idx]
+
+
 def make_trainer(scheds: list, data, batch_size: int, seed: int = 0) -> Callable:
     """`run(index, state, steps) -> (state, losses)`: `steps` SGD steps of the MLP under schedule
     `index`; vmap it over the index to train every schedule at once."""
@@ -53,28 +85,13 @@ def make_trainer(scheds: list, data, batch_size: int, seed: int = 0) -> Callable
     import optax_lrs as o
 
     (x_train, y_train), _ = data
-    n = len(x_train)
     x_train, y_train = jnp.asarray(x_train), jnp.asarray(y_train)
-
-    def init(key):
-        k1, k2 = jax.random.split(key)
-        return {
-            "w1": jax.random.normal(k1, (64, 64)) * (2 / 64) ** 0.5,
-            "b1": jnp.zeros(64),
-            "w2": jax.random.normal(k2, (64, 10)) * (1 / 64) ** 0.5,
-            "b2": jnp.zeros(10),
-        }
-
-    def loss_fn(params, xb, yb):
-        h = jax.nn.relu(xb @ params["w1"] + params["b1"])
-        logits = h @ params["w2"] + params["b2"]
-        return optax.softmax_cross_entropy_with_integer_labels(logits, yb).mean()
 
     def optimizer(index):
         return optax.sgd(learning_rate=o.select(scheds, index), momentum=0.5)
 
     def initial_state(index):
-        params = init(jax.random.PRNGKey(seed))  # every schedule starts from the same weights
+        params = init_params(seed)  # every schedule starts from the same weights
         return params, optimizer(index).init(params), jnp.zeros((), jnp.int32)
 
     def run(index, state, steps):
@@ -83,8 +100,8 @@ def make_trainer(scheds: list, data, batch_size: int, seed: int = 0) -> Callable
         def one(carry, _):
             params, opt_state, step = carry
             # the same minibatch order for every schedule
-            idx = jax.random.choice(jax.random.fold_in(jax.random.PRNGKey(seed + 1), step), n, (batch_size,))
-            loss, grads = jax.value_and_grad(loss_fn)(params, x_train[idx], y_train[idx])
+            xb, yb = minibatch(x_train, y_train, step, batch_size, seed)
+            loss, grads = jax.value_and_grad(loss_fn)(params, xb, yb)
             updates, opt_state = opt.update(grads, opt_state, params)
             return (optax.apply_updates(params, updates), opt_state, step + 1), loss
 

@@ -267,4 +267,20 @@ CASES = [
     Case(
         "repeat", dict(schedule=_cos(init_value=1.0, decay_steps=20), period=20, period_mult=1.5, decay=0.7)
     ),
+    Case("ema_warmup", dict(gamma=1.3, power=0.71, max_decay=0.9731)),
+    Case("ema_warmup", dict(gamma=0.37, power=2.3, max_decay=0.9913), vmap={"power": [2.3, 1.1]}),
+    Case(
+        "swa_schedule",
+        dict(schedule=_cos(init_value=1.0, decay_steps=60), swa_start=40, swa_value=0.0371, anneal_steps=23),
+    ),
+    Case(
+        "swa_schedule",
+        dict(
+            schedule=o.step_decay(1.0, 0.5, 13),
+            swa_start=37,
+            swa_value=0.0371,
+            anneal_steps=7,
+            anneal="linear",
+        ),
+    ),
 ]

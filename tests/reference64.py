@@ -39,9 +39,6 @@ INT32_MAX = 2**31 - 1
 # A real-valued restart start S is ambiguous for a step t with |t - S| <= REAL_START_SLACK * S:
 # 64 float32 ulps of S, what a float32 evaluation of first * (m**i - 1) / (m - 1) may be off by.
 REAL_START_SLACK = 2.0**-18
-# The library's table of exact real-cycle restarts (optax_lrs/_cycles.py TABLE_CYCLES), written here
-# as the documented number rather than imported.
-TABLE_CYCLES = 256
 # The float32 position inside a stretched `repeat` cycle, t − start, is off by an ulp of t or so.
 STEP_SLACK = 2.0**-22
 
@@ -367,7 +364,10 @@ class Geometric:
 
     def exact(self, i: int) -> bool:
         b = self.mult.denominator
-        return b == 1 or b ** max(i - 1, 0) <= self.first
+        if b == 1 or i <= 1:
+            return True
+        # b >= 2: b^(i−1) >= 2^(i−1) passes `first` long before the power gets expensive
+        return i - 1 < self.first.bit_length() and b ** (i - 1) <= self.first
 
     def start(self, i: int):
         if i in self._cache:
@@ -411,12 +411,6 @@ class Geometric:
             hi = (_dec(s1) - _dec(t)) / length
         lo, hi = min(max(lo, Decimal(0)), Decimal(1)), min(max(hi, Decimal(0)), Decimal(1))
         return lo, hi
-
-    def past_table(self, t) -> bool:
-        """Whether t lies past the library's table of exact restarts (its first `TABLE_CYCLES` real
-        cycles): there it uses a float32 closed form, documented as not exact, so only the range of
-        the nearby cycles' values is checked."""
-        return self.mult != 1 and self.index(t) >= TABLE_CYCLES
 
     def candidates(self, t) -> list[int]:
         """The cycle of t, plus an adjacent one when a non-integer start is within float32 reach."""
@@ -468,10 +462,6 @@ def cosine_decay_restarts(init_value, first_decay_steps, t_mul=2.0, m_mul=1.0, a
     cyc = Geometric(first_decay_steps, t_mul)
 
     def values(t):
-        if cyc.past_table(t):
-            i = cyc.index(t)
-            peaks = [init_value * ((1 - alpha) * fpow(m_mul, j) + alpha) for j in (max(i - 4, 0), i + 4)]
-            return (hull([point(init_value * alpha)] + [point(p) for p in peaks]),)
         out = []
         for i in cyc.candidates(t):
             lo, hi = cyc.position(i, t)
@@ -926,11 +916,6 @@ def repeat(schedule, period, period_mult=1.0, decay=1.0):
     cyc = Geometric(period, period_mult)
 
     def values(t):
-        if cyc.past_table(t):  # any value of the inner schedule's first period, at nearby scales
-            i = cyc.index(t)
-            ys = [period * k / 64 for k in range(65)] + [e for e in schedule.events if e <= period]
-            inner = hull(iv for y in ys for iv in schedule(y))
-            return (hull([point(fpow(decay, j) * v) for j in (max(i - 4, 0), i + 4) for v in inner]),)
         out = []
         for i in cyc.candidates(t):
             scale = fpow(decay, i)
@@ -948,6 +933,41 @@ def repeat(schedule, period, period_mult=1.0, decay=1.0):
 
     events = cyc.restart_steps() + [e for e in schedule.events if e < period]
     return Ref(values, events, mag=schedule.mag)
+
+
+def swa_schedule(schedule, swa_start, swa_value, anneal_steps, anneal="cos"):
+    # torch SWALR in the loop `if epoch >= swa_start: swa_scheduler.step() else: scheduler.step()`:
+    # its k-th step() sets swa_value·α(k/A) + L·(1 − α(k/A)), L = the lr at swa_start, α(p) =
+    # (1 − cos(π·p))/2 or p, k/A clipped to 1 (A = 0 reads as 1)
+    steps = max(anneal_steps, 1)
+
+    def values(t):
+        if t <= swa_start:
+            return schedule(t)
+        p, q = _progress(Fraction(t) - swa_start, steps)
+        keep = half_cos(p, q) if anneal == "cos" else float(q)  # the weight of L
+        return apply(lambda lr: swa_value * (1 - keep) + lr * keep, schedule(swa_start))
+
+    events = [swa_start, swa_start + steps] + [e for e in schedule.events if e <= swa_start]
+    return Ref(values, events, mag=max(schedule.mag, abs(swa_value)))
+
+
+def ema_warmup(gamma=1.0, power=0.75, max_decay=0.9999):
+    # timm ModelEmaV3.get_decay(t + 1) with use_warmup (update_after_step 0, min_decay 0):
+    # 1 − (1 + t/gamma)^−power, at most max_decay
+    def f(t):
+        return min(max_decay, -math.expm1(-power * math.log1p(float(frac(t, gamma)))))
+
+    events = []
+    if power > 0 and max_decay < 1:
+        # where the warmup reaches max_decay: (1 + t/gamma)^−power = 1 − max_decay
+        try:
+            reach = gamma * ((1 - max_decay) ** (-1 / power) - 1)
+        except OverflowError:
+            reach = math.inf
+        if reach < INT32_MAX:
+            events = [math.floor(reach), math.ceil(reach)]
+    return scalar(f, events)
 
 
 # user functions for from_fn: the NumPy/Python formulas of the jnp functions in test_fuzz.py
@@ -990,6 +1010,7 @@ NAMES = sorted(
         "cosine_onecycle_schedule",
         "cyclic_momentum",
         "cyclic_schedule",
+        "ema_warmup",
         "exponential_decay",
         "exponential_decay_with_burnin",
         "from_fn",
@@ -1014,6 +1035,7 @@ NAMES = sorted(
         "shift",
         "staircase",
         "step_decay",
+        "swa_schedule",
         "tanh_decay",
         "transformer_schedule",
         "tri_stage_schedule",

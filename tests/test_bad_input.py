@@ -680,6 +680,23 @@ TABLE: dict[str, Entry] = {
         [dict(schedule=C, steps_per_epoch=37)], {"schedule": Sched(), "steps_per_epoch": STEPS_POS}
     ),
     "staircase": Entry([dict(schedule=C, every=37)], {"schedule": Sched(), "every": STEPS_POS}),
+    "ema_warmup": Entry(
+        [dict(gamma=1.3, power=0.71, max_decay=0.9731), dict()],
+        {"gamma": POSITIVE, "power": NON_NEG, "max_decay": UNIT},
+    ),
+    "swa_schedule": Entry(
+        [
+            dict(schedule=C, swa_start=37, swa_value=0.0371, anneal_steps=7),
+            dict(schedule=C, swa_start=37, swa_value=0.0371, anneal_steps=0, anneal="linear"),
+        ],
+        {
+            "schedule": Sched(),
+            "swa_start": STEPS_NON_NEG,
+            "swa_value": REAL,
+            "anneal_steps": STEPS_NON_NEG,
+            "anneal": Choice(("cos", "linear")),
+        },
+    ),
     "repeat": Entry(
         [dict(schedule=C, period=37, period_mult=1.7, decay=0.81), dict(schedule=C, period=37)],
         {"schedule": Sched(), "period": STEPS_POS, "period_mult": AT_LEAST_1, "decay": UNIT},

@@ -15,7 +15,8 @@ def test_bench_quick_writes_valid_records(tmp_path, capsys):
     assert main(["bench", "--quick", "--only", *groups, "--out", str(out)]) == 0
     data = json.loads(out.read_text())
     records = data["records"]
-    assert {r["benchmark"] for r in records} == {"eager_call", "training_step", "devices", "transform_step"}
+    names = {r["benchmark"] for r in records}
+    assert names == {"eager_call", "training_step", "devices", "transform_step", "averaging_step", "lr_find"}
     for r in records:
         assert KEYS <= set(r)
         assert r["ours_s"] > 0 and r["baseline_s"] > 0

@@ -622,6 +622,18 @@ def s_one_cycle_momentum(draw):
 
 
 @st.composite
+def s_ema_warmup(draw):
+    return Spec(
+        "ema_warmup",
+        dict(
+            gamma=draw(st.one_of(st.just(1.0), f32(1e-3, 1e4))),
+            power=draw(st.one_of(st.just(0.75), st.just(0.0), f32(0.0, 4.0))),
+            max_decay=draw(st.one_of(st.just(0.9999), UNIT)),
+        ),
+    )
+
+
+@st.composite
 def s_wsd(draw):
     peak = draw(VALUE)
     return Spec(
@@ -714,6 +726,7 @@ LEAVES: dict[str, st.SearchStrategy] = {
     "inverse_sqrt_schedule": s_inverse_sqrt(),
     "tanh_decay": s_tanh(),
     "tri_stage_schedule": s_tri_stage(),
+    "ema_warmup": s_ema_warmup(),
 }
 
 # Inner schedules whose value is continuous in a real step (what `repeat` reads with stretched cycles:
@@ -727,7 +740,9 @@ CONTINUOUS = st.one_of(
     s_k_decay().filter(lambda s: s.kwargs["k"] >= 1 and s.kwargs["power"] >= 1),
 )
 POSITIVE_LEAVES = [
-    n for n in LEAVES if n not in ("constant_schedule", "polynomial_schedule", "linear_schedule")
+    n
+    for n in LEAVES
+    if n not in ("constant_schedule", "polynomial_schedule", "linear_schedule", "ema_warmup")
 ]
 
 
@@ -818,6 +833,20 @@ def s_repeat(draw, depth=1):
     )
 
 
+@st.composite
+def s_swa_schedule(draw, depth=1):
+    return Spec(
+        "swa_schedule",
+        dict(
+            schedule=draw(inner(depth)),
+            swa_start=draw(st.one_of(st.just(0), ints(0, BIG))),
+            swa_value=draw(st.one_of(st.just(0.0), VALUE)),
+            anneal_steps=draw(st.one_of(st.just(0), st.just(1), ints(0, BIG))),
+            anneal=draw(st.sampled_from(["cos", "linear"])),
+        ),
+    )
+
+
 COMPOSITES: dict[str, Callable[[int], st.SearchStrategy]] = {
     "warmup": s_warmup,
     "join_schedules": s_join,
@@ -829,6 +858,7 @@ COMPOSITES: dict[str, Callable[[int], st.SearchStrategy]] = {
     "per_epoch": s_per_epoch,
     "staircase": s_staircase,
     "repeat": s_repeat,
+    "swa_schedule": s_swa_schedule,
 }
 
 STRATEGIES = {**LEAVES, **{n: f(1) for n, f in COMPOSITES.items()}}

@@ -3,6 +3,7 @@
 import pathlib
 import re
 
+import numpy as np
 import pytest
 
 README = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
@@ -22,6 +23,32 @@ def test_transforms_example_runs():
     lr = scope["lrs"].cosine_decay_schedule(3e-3, 500)(5)
     assert float(scope["lrs"].hyperparams(scope["state"])["plateau_scale"]) == pytest.approx(0.37)
     assert float(scope["lrs"].current_lr(scope["state"])) == pytest.approx(0.37 * float(lr), rel=1e-6)
+
+
+def test_restarts_and_averaging_example_runs():
+    section = README.split("### Restarts and weight averaging", 1)[1]
+    code = re.findall(r"```python\n(.*?)```", section, re.S)[0]
+    scope = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    # the cycle ends by hand: 37 steps, then 37·1.7 = 62.9 (starts 37, 99.9 -> 100), then 106.93
+    np.testing.assert_array_equal(
+        scope["sched"].cycle_index(np.array([0, 36, 37, 99, 100, 206, 207])), [0, 0, 1, 1, 2, 2, 3]
+    )
+    # replay the same scan, recording the weights after the updates with counts 36, 99 and 206
+    opt, step = scope["opt"], scope["step"]
+    import jax.numpy as jnp
+
+    w, state = jnp.zeros(5), opt.init(jnp.zeros(5))
+    seen = {}
+    for t in range(207):
+        (w, state), _ = step((w, state), None)
+        if t in (36, 99, 206):
+            seen[t] = np.asarray(w)
+    assert int(scope["valid"]) == 2
+    np.testing.assert_allclose(np.asarray(scope["kept"]), [seen[99], seen[206]], rtol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(scope["swa_w"]), np.mean([seen[36], seen[99], seen[206]], 0), rtol=1e-5
+    )
 
 
 def test_starts_with_the_demo_and_the_test_command():
