@@ -81,6 +81,18 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def save_figure(fig, out: str | Path, fmt: str) -> None:
+    """Lay out `fig`, write it to `out` in one piece (`atomic_output`) and close it."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    try:
+        with atomic_output(out) as tmp:
+            fig.savefig(tmp, dpi=120, format=fmt)
+    finally:
+        plt.close(fig)
+
+
 def _schedules(args) -> dict:
     from optax_lrs._spec import parse
 
@@ -114,7 +126,6 @@ def _cmd_plot(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     from optax_lrs.plotting import label, plot
 
@@ -125,12 +136,7 @@ def _cmd_plot(args) -> int:
     scheds = _schedules(args)
     steps = _steps(args.steps)
     ax = plot({label(s, width=80): s for s in scheds.values()}, steps, log=args.log)
-    ax.figure.tight_layout()
-    try:
-        with atomic_output(out) as tmp:
-            ax.figure.savefig(tmp, dpi=120, format=fmt)
-    finally:
-        plt.close(ax.figure)
+    save_figure(ax.figure, out, fmt)
     print(f"wrote {out}")
     return 0
 
@@ -200,7 +206,6 @@ def _cmd_find(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import optax
     from tqdm import tqdm
 
@@ -226,12 +231,7 @@ def _cmd_find(args) -> int:
         bar.update(steps)
     ax = result.plot()
     ax.set_title(f"learning-rate range test: demo MLP on digits, SGD momentum 0.5 ({what})", fontsize=9)
-    ax.figure.tight_layout()
-    try:
-        with atomic_output(out) as tmp:
-            ax.figure.savefig(tmp, dpi=120, format=fmt)
-    finally:
-        plt.close(ax.figure)
+    save_figure(ax.figure, out, fmt)
     n = parallel or steps
     if math.isfinite(result.suggestion):
         print(f"suggested learning rate: {result.suggestion:.4g}")
