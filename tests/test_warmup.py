@@ -46,18 +46,21 @@ def test_mxnet_cosine_scheduler_with_linear_warmup():
     """MXNet's CosineScheduler(base_lr=1, final_lr=1e-3, max_update=800, warmup_steps=100,
     warmup_begin_lr=0, warmup_mode='linear') from seed 004, its documented formula at update n:
     warmup: begin + (base − begin)·n/warmup; then final + (base − final)·½(1 + cos(π(n − warmup)/(max −
-    warmup))) until max_update, then final_lr."""
+    warmup))) until max_update, then final_lr. MXNet counts updates from 1: update n is optax's count
+    n − 1, so the schedule of MXNet's numbers is read one step ahead, `shift(s, -1)` (what
+    `compat.mxnet.CosineScheduler` builds, checked against MXNet itself in test_compat_mxnet)."""
     base, final, max_update, warm = 1.0, 1e-3, 800, 100
-    n = np.arange(0, 1000)
+    n = np.arange(1, 1000)
+    count = n - 1
     cos = final + (base - final) * 0.5 * (
         1 + np.cos(np.pi * np.minimum(n - warm, max_update - warm) / (max_update - warm))
     )
     expected = np.where(n < warm, base * n / warm, cos)
     decay = o.cosine_decay_schedule(base, max_update - warm, alpha=final / base)
-    ours = o.warmup(decay, warm, init_value=0.0, mode="linear")
-    np.testing.assert_allclose(ours(n), expected, rtol=5e-6, atol=6e-8)
-    constant = o.warmup(decay, warm, init_value=0.01, mode="constant")
-    np.testing.assert_allclose(constant(n), np.where(n < warm, 0.01, cos), rtol=5e-6, atol=6e-8)
+    ours = o.shift(o.warmup(decay, warm, init_value=0.0, mode="linear"), -1)
+    np.testing.assert_allclose(ours(count), expected, rtol=5e-6, atol=6e-8)
+    constant = o.shift(o.warmup(decay, warm, init_value=0.01, mode="constant"), -1)
+    np.testing.assert_allclose(constant(count), np.where(n < warm, 0.01, cos), rtol=5e-6, atol=6e-8)
 
 
 def test_seed_000_lr_scheduler_scale_warmup():
