@@ -146,6 +146,7 @@ def with_ema(optimizer: optax.GradientTransformation, decay: Any) -> optax.Gradi
     `decay=join_schedules([0.0, d], [1])`. (`optax.ema` averages the updates, from zeros, with a
     debias.)
 
+    Memory: the state holds one full copy of the params (the average), besides the optimizer's own.
     The average is kept in float32 for bfloat16/float16 params (their resolution would round the
     (1 − decay)·(p − ema) steps away) and in float64 for float64 params; integer leaves hold the
     latest params. The updates pass through unchanged. Read the average with
@@ -257,6 +258,7 @@ def swa(
     avg <- avg + (p − avg)/(n + 1), n = `n_averaged` before the update. Before the first average,
     `n_averaged` is 0 and the average holds the params given to `init` (PyTorch's `AveragedModel`
     holds a copy of the model it was built from); read `n_averaged` to know whether it is one yet.
+    Memory: the state holds one full copy of the params (the average, float32 for bf16/f16 params).
 
     PyTorch's loop, with one update per epoch (or `per_epoch` steps):
 
