@@ -114,13 +114,18 @@ def cos_interp(start: jax.typing.ArrayLike, end: jax.typing.ArrayLike, pct: jax.
     return end + (start - end) * half_cosine(pct)
 
 
-def half_cosine(frac: jax.Array) -> jax.Array:
+def half_cosine(frac: jax.Array, rest: jax.Array | None = None) -> jax.Array:
     """`½(1 + cos(π·frac))`: 1 at frac 0, 0 at frac 1.
 
     Computed as cos²(π·frac/2), which is the same number without the cancellation of 1 + cos near
-    frac = 1 (there float32 `1 + cos` keeps only ~6e-8 absolute accuracy; this keeps relative).
+    frac = 1 (there float32 `1 + cos` keeps only ~6e-8 absolute accuracy). Given `rest = 1 − frac`
+    to full relative accuracy (from integers: `remaining`), the second half is sin²(π·rest/2), whose
+    relative accuracy survives powers below 1 near the end (cos of an argument near π/2 keeps only
+    ~1e-7 absolute accuracy, and its last ulps differ between XLA's scalar and vector code).
     """
     c = jnp.cos((jnp.pi / 2) * frac)
+    if rest is not None:
+        c = jnp.where(frac > 0.5, jnp.sin((jnp.pi / 2) * rest), c)
     # float32 cos(π/2) is 4e-8, not 0: the end must be exactly 0, also through powers below 1
     return jnp.where(frac >= 1, 0.0, c * c)
 
@@ -144,7 +149,8 @@ def polynomial(t, init_value, end_value, power, transition_steps, transition_beg
 
 def cosine_decay(t, init_value, decay_steps, alpha, exponent):
     """optax `cosine_decay_schedule`."""
-    decayed = (1 - alpha) * safe_pow(half_cosine(progress(t, decay_steps)), exponent) + alpha
+    shape = half_cosine(progress(t, decay_steps), remaining(t, decay_steps))
+    decayed = (1 - alpha) * safe_pow(shape, exponent) + alpha
     return init_value * decayed
 
 

@@ -3,6 +3,8 @@ NumPy float64) and exact restart peaks."""
 
 import math
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from test_decay import keras_values, torch_lrs
@@ -202,3 +204,18 @@ def test_seed_000_warmup_cosine_scheduler():
     expected = np.where(t < warm, max_lr / warm * t, max_lr * 0.5 * (1 + np.cos(np.pi * (t - warm) / decay)))
     ours = o.warmup_cosine_decay_schedule(0.0, max_lr, warm, warm + decay)
     np.testing.assert_allclose(ours(t), expected, rtol=2e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("decay_steps, exponent", [(2066, 0.05), (37, 0.31), (100_003, 0.5)])
+def test_powers_below_one_keep_relative_accuracy_at_the_last_steps(decay_steps, exponent):
+    # found by the long fuzz: cos(π/2·p) near p = 1 keeps only ~1e-7 absolute accuracy, and the power
+    # 0.05 turned that into 1.5e-5 relative, with eager, jit and vector disagreeing
+    s = o.cosine_decay_schedule(1.0, decay_steps, alpha=0.05, exponent=exponent)
+    steps = [decay_steps - k for k in (1, 2, 3, 7)]
+    want = [0.05 + 0.95 * (0.5 * (1 + math.cos(math.pi * t / decay_steps))) ** exponent for t in steps]
+    eager = [float(s(t)) for t in steps]
+    traced = [float(jax.jit(lambda x: s(x))(jnp.int32(t))) for t in steps]
+    vector = np.asarray(s(np.asarray(steps, np.int32)))
+    np.testing.assert_allclose(eager, want, rtol=1e-6)
+    np.testing.assert_array_equal(traced, eager)
+    np.testing.assert_array_equal(vector, eager)
