@@ -3,7 +3,9 @@
 Runs in a subprocess with `XLA_FLAGS=--xla_force_host_platform_device_count=8` on the CPU backend (the
 flag must be set before jax starts), unless the parent's backend already has 8 or more devices, in which
 case those are used. The grid's member axis is split over a 1-D mesh; the curve of every member must equal
-the single-device result exactly.
+the single-device result to within 8 float32 ulps (whether it is bit-equal is reported too: the
+per-device programs are compiled for other shapes, and XLA's vector and scalar code may round the last
+ulps of a transcendental or a fused multiply-add differently).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import subprocess
 import sys
 
 DEVICES = 8
+ULPS = 8
 
 
 def _child(quick: bool) -> list[dict]:
@@ -40,9 +43,19 @@ def _child(quick: bool) -> list[dict]:
     curves = jax.jit(lambda g: jax.vmap(lambda s: s(steps))(g))
     out_sharded, out_single = curves(sharded), curves(single)
     spread = len(out_sharded.sharding.device_set)
-    same = bool(jnp.array_equal(np.asarray(out_sharded), np.asarray(out_single)))
+    spread_out, one_out = np.asarray(out_sharded), np.asarray(out_single)
+    same = bool(np.array_equal(spread_out, one_out))
+    # XLA compiles the per-device programs for other shapes and vector widths: a few float32 ulps
+    # may differ (sin/cos and fused multiply-adds), never more
+    err = np.abs(spread_out - one_out) / np.maximum(np.abs(one_out), np.finfo(np.float32).tiny)
+    rel = float(np.max(err))
+    close = rel <= ULPS * np.finfo(np.float32).eps
     o, b = compare(lambda: curves(sharded), lambda: curves(single), reps=7)
-    note = f"output spread over {spread} devices; equal to one device: {same}; {os.cpu_count()} CPU cores"
+    note = (
+        f"output spread over {spread} devices; bit-equal to one device: {same}; "
+        f"within {ULPS} float32 ulps of it: {close} (max relative difference {rel:.2g}); "
+        f"{os.cpu_count()} CPU cores"
+    )
     return [
         record(
             "devices",
