@@ -132,8 +132,10 @@ def half_cosine(frac: jax.Array, rest: jax.Array | None = None) -> jax.Array:
         x2 = x * x
         series = x * (1 - x2 / 6 * (1 - x2 / 20 * (1 - x2 / 42 * (1 - x2 / 72))))
         c = jnp.where(frac > 0.5, series, c)
-    # float32 cos(π/2) is 4e-8, not 0: the end must be exactly 0, also through powers below 1
-    return jnp.where(frac >= 1, 0.0, c * c)
+    # float32 cos(π/2) is 4e-8, not 0: the end must be exactly 0, also through powers below 1; with
+    # `rest`, only the end itself (a float32 frac of (2**30 − 1)/2**30 already reads 1)
+    end = frac >= 1 if rest is None else rest <= 0
+    return jnp.where(end, 0.0, c * c)
 
 
 def warmup_hold_decay(t, init_value, peak_value, warmup_steps, hold_steps, decay_steps, decayed):
