@@ -6,6 +6,7 @@ from optax_lrs._base import Schedule, available, get, grid, stack
 from optax_lrs._compose import (
     binary,
     clip,
+    cumulative_product,
     from_fn,
     join_schedules,
     maximum,
@@ -16,6 +17,7 @@ from optax_lrs._compose import (
     select,
     shift,
     staircase,
+    time_warp,
 )
 from optax_lrs._config import from_config, to_config
 from optax_lrs._cosine import (
@@ -74,6 +76,8 @@ __all__ = [
     "scale",
     "repeat",
     "per_epoch",
+    "time_warp",
+    "cumulative_product",
     "minimum",
     "maximum",
     "clip",

@@ -28,9 +28,11 @@ from optax_lrs._base import (
     int_dtype,
     int_leaf,
     is_number,
+    is_traced,
     register,
     static,
 )
+from optax_lrs._cycles import _mul as dw_mul
 from optax_lrs._cycles import real_cycle_index, real_cycle_position, real_cycle_table
 
 
@@ -413,18 +415,25 @@ def shift(schedule: Any, steps: jax.typing.ArrayLike) -> Schedule:
 class _PerEpoch(_Remap):
     name = "per_epoch"
     steps_per_epoch: jax.Array = int_leaf()
+    ticks: jax.Array = int_leaf()
 
     def inner_step(self, t):
-        return m.floordiv(t, self.steps_per_epoch)[0]
+        return m.ticks_floordiv(t, m.at_least_one(self.steps_per_epoch), m.at_least_one(self.ticks))[0]
 
 
 @register()
-def per_epoch(schedule: Any, steps_per_epoch: jax.typing.ArrayLike) -> Schedule:
-    """An epoch-indexed schedule as a step-indexed one: `schedule(floor(t / steps_per_epoch))`.
+def per_epoch(
+    schedule: Any, steps_per_epoch: jax.typing.ArrayLike, ticks: jax.typing.ArrayLike = 1
+) -> Schedule:
+    """An epoch-indexed schedule as a step-indexed one: `schedule(floor(t · ticks / steps_per_epoch))`.
 
     This is what a Keras `LearningRateScheduler` callback or an epoch-level PyTorch scheduler does: the
-    rate changes once per epoch. Example: seed 002's step decay per epoch with 782 updates an epoch:
-    `per_epoch(step_decay(0.1, 0.5, 10), 782)`.
+    rate changes once per epoch. Example: the Keras CIFAR-10 tutorial's step decay per epoch with 782
+    updates an epoch: `per_epoch(step_decay(0.1, 0.5, 10), 782)`.
+
+    With `ticks` = k an epoch lasts steps_per_epoch / k steps (a fractional epoch: 2.5 steps is
+    `steps_per_epoch=5, ticks=2`; timm's `StepLRScheduler` with a fractional `decay_t` is built so).
+    Integer arithmetic, exact for every int32 step while steps_per_epoch · ticks < 2**31.
 
     Example:
       >>> from optax_lrs import step_decay
@@ -434,8 +443,105 @@ def per_epoch(schedule: Any, steps_per_epoch: jax.typing.ArrayLike) -> Schedule:
     """
     fn = "per_epoch"
     check(fn, "steps_per_epoch", steps_per_epoch, "> 0", lambda a: a > 0)
+    check(fn, "ticks", ticks, "an integer >= 1", lambda a: (a >= 1) & (a == np.floor(a)))
+    rule = "< 2**31 with steps_per_epoch (use x64 beyond)"
+    check(fn, "ticks", ticks, rule, lambda k, p: _int32_product_fits(k, p), (steps_per_epoch,))
     schedule = as_schedule(fn, "schedule", schedule)
     return _PerEpoch.from_args(fn, locals())
+
+
+class _TimeWarp(_Remap):
+    name = "time_warp"
+    steps: jax.Array = int_leaf()
+    k: jax.Array = float_leaf()
+
+    def inner_step(self, t):
+        steps = m.at_least_one(self.steps)
+        # T · (t/T)^k from the integer ratio; the warp ends at T (T^k / T^k = 1), identity after it
+        warped = m.fl(steps) * m.safe_pow(m.progress(t, steps), jnp.maximum(self.k, 0.0))
+        return jnp.where(t >= steps, m.fl(t), warped)
+
+
+@register()
+def time_warp(schedule: Any, steps: jax.typing.ArrayLike, k: jax.typing.ArrayLike) -> Schedule:
+    """`schedule(T · (t/T)^k)` for t < T = steps, `schedule(t)` from T on: the schedule's first T steps
+    run on a warped clock that starts and ends with it (k > 1 lingers early, k < 1 hurries).
+
+    timm's `k_decay` is this warp of a cosine: `cos(π · t^k / T^k)`
+    (`time_warp(cosine_decay_schedule(v, T), T, k)`), as is the k-decay of Zhang & Li (2020) applied
+    to any decay. The inner schedule is read at a fractional step (every optax_lrs schedule accepts
+    one); float32 rounding of (t/T)^k moves the reading by a few ulps of T.
+
+    Args:
+      schedule: the schedule to warp.
+      steps: T > 0, where the warp ends.
+      k: the exponent, > 0.
+
+    Example:
+      >>> from optax_lrs import linear_schedule
+      >>> s = time_warp(linear_schedule(1.0, 0.0, 10), 10, 2.0)
+      >>> [round(float(s(t)), 6) for t in (0, 5, 10, 12)]
+      [1.0, 0.75, 0.0, 0.0]
+    """
+    fn = "time_warp"
+    check(fn, "steps", steps, "> 0", lambda a: a > 0)
+    check(fn, "k", k, "> 0", lambda a: a > 0)
+    schedule = as_schedule(fn, "schedule", schedule)
+    return _TimeWarp.from_args(fn, locals())
+
+
+class _CumulativeProduct(Schedule):
+    name = "cumulative_product"
+    schedule: Schedule = child()
+    length: int = static()
+
+    def value(self, t):
+        factors = m.fl(self.schedule(jnp.arange(1, self.length + 1, dtype=int_dtype())))
+        # double-word prefix products: the product of n float32 factors to ~2**-40, not n ulps
+        lo = jnp.zeros_like(factors)
+        hi, lo = jax.lax.associative_scan(dw_mul, (factors, lo))
+        table = jnp.concatenate([jnp.ones((1,), hi.dtype), hi + lo])
+        # a fractional step has the factors up to its floor; past `length` the product holds
+        index = jnp.clip(jnp.floor(t), 0, self.length).astype(int_dtype())
+        return table[index]
+
+
+@register()
+def cumulative_product(schedule: Any, length: int) -> Schedule:
+    """The running product `schedule(1) · schedule(2) · ... · schedule(t)` (1 at t = 0) for
+    t <= `length`; past `length` it holds the product at `length` (no further factors are taken:
+    choose `length` as the run's last step).
+
+    PyTorch's `MultiplicativeLR` multiplies its rate by `lr_lambda(epoch)` at every step: its rate
+    at epoch t is `lr · cumulative_product(lr_lambda, length)(t)`. A running product has no closed
+    form in general, so the `length` factors are evaluated at once and multiplied by a parallel
+    prefix scan in double words (O(length) work per call, independent of t, shared by a vector of
+    steps); `length` is static (it sets an array shape). The factors are float32: a factor such as
+    0.95 carries its own rounding (1.3e-8 relative), which n factors compound to n times that.
+
+    Args:
+      schedule: the factor at each step t >= 1.
+      length: the last tabulated step, an integer >= 1.
+
+    Example:
+      >>> from optax_lrs import constant_schedule
+      >>> s = cumulative_product(constant_schedule(0.5), 10)
+      >>> [float(s(t)) for t in (0, 1, 3, 10, 11)]
+      [1.0, 0.5, 0.125, 0.0009765625, 0.0009765625]
+    """
+    fn = "cumulative_product"
+    if is_traced(length) or not _is_count(length, 1):
+        fail(fn, "length", "an integer >= 1 (a static array length)", length)
+    length = int(length)
+    schedule = as_schedule(fn, "schedule", schedule)
+    return _CumulativeProduct.from_args(fn, locals())
+
+
+def _is_count(x, least):
+    try:
+        return float(x) == int(x) and int(x) >= least and not isinstance(x, bool)
+    except (TypeError, ValueError):
+        return False
 
 
 class _Staircase(_Remap):
@@ -468,16 +574,30 @@ class _Repeat(Schedule):
     period: jax.Array = int_leaf()
     period_mult: jax.Array = float_leaf()
     decay: jax.Array = float_leaf()
+    ticks: jax.Array = int_leaf()
     cycles: tuple = derived()
 
+    def _equal(self, t):
+        """Equal cycles of period/ticks steps, in integers: (cycle index, tick within the cycle)."""
+        period, ticks = m.at_least_one(self.period), m.at_least_one(self.ticks)
+        return m.ticks_floordiv(t, period, ticks)
+
+    def _real(self, t):
+        # growing cycles count ticks; t · ticks saturates (exact while it is below 2**31)
+        return m.sat_mul(t, m.at_least_one(self.ticks))
+
     def restart_index(self, t):
-        return real_cycle_index(t, self.period, self.period_mult, self.cycles)
+        equal = self._equal(t)[0]
+        grown = real_cycle_index(self._real(t), self.period, self.period_mult, self.cycles)
+        return jnp.where(self.period_mult <= 1, equal, grown.astype(equal.dtype))
 
     def value(self, t):
-        i, frac = real_cycle_position(t, self.period, self.period_mult, self.cycles)
-        # the shape stretches with its cycle; equal cycles read the exact step within the cycle
-        period = m.at_least_one(self.period)
-        inner = jnp.where(self.period_mult <= 1, m.fl(m.floordiv(t, period)[1]), frac * m.fl(period))
+        i, frac = real_cycle_position(self._real(t), self.period, self.period_mult, self.cycles)
+        q, tick = self._equal(t)
+        equal = self.period_mult <= 1
+        # the shape stretches with its cycle; equal cycles read the exact tick within the cycle
+        inner = jnp.where(equal, m.fl(tick), frac * m.fl(m.at_least_one(self.period)))
+        i = jnp.where(equal, m.fl(q), i)
         return m.safe_pow(jnp.clip(self.decay, 0.0, 1.0), i) * m.fl(self.schedule(inner))
 
 
@@ -487,6 +607,7 @@ def repeat(
     period: jax.typing.ArrayLike,
     period_mult: jax.typing.ArrayLike = 1.0,
     decay: jax.typing.ArrayLike = 1.0,
+    ticks: jax.typing.ArrayLike = 1,
 ) -> Schedule:
     """Warm restarts of any schedule (SGDR generalised to any shape).
 
@@ -496,18 +617,45 @@ def repeat(
     table (exact restarts, period_mult read as its decimal), later ones a double-word closed form (to
     ~1e-12 of each start; O(log i)), and equal cycles (period_mult = 1) integer arithmetic.
 
+    A fractional period: with `ticks` = k the inner schedule counts k ticks per step, so `period` (in
+    ticks) lasts period/k steps, and the schedule is read at the whole tick within its cycle. A cosine
+    restarting every 37.5 steps is `repeat(cosine_decay_schedule(v, 75), 75, ticks=2)`: cycle i
+    starts at step 37.5·i and step t reads the cosine at tick (2t) mod 75. Equal cycles are exact
+    integer arithmetic for every int32 step as long as period · ticks < 2**31; growing cycles
+    (period_mult > 1) count t · ticks ticks, exact while that is below 2**31.
+
+    Args:
+      schedule: the shape of one cycle, read at steps (ticks) in [0, period).
+      period: the first cycle's length in ticks (steps when ticks = 1), > 0.
+      period_mult: each cycle is period_mult times longer than the one before, >= 1.
+      decay: each cycle's values are decay times the previous cycle's, in [0, 1].
+      ticks: ticks per step, an integer >= 1.
+
     Example:
       >>> from optax_lrs import cosine_decay_schedule
       >>> s = repeat(cosine_decay_schedule(1.0, 10), 10, period_mult=2.0, decay=0.5)
       >>> [round(float(s(t)), 6) for t in (0, 5, 10, 20, 30)]
       [1.0, 0.5, 0.5, 0.25, 0.25]
+      >>> s = repeat(cosine_decay_schedule(1.0, 5), 5, ticks=2)  # restarts every 2.5 steps
+      >>> [round(float(s(t)), 4) for t in (0, 1, 2, 3, 5)]
+      [1.0, 0.6545, 0.0955, 0.9045, 1.0]
     """
     fn = "repeat"
     check(fn, "period", period, "> 0", lambda a: a > 0)
     check(fn, "period_mult", period_mult, ">= 1", lambda a: a >= 1)
     check(fn, "decay", decay, "in [0, 1]", lambda a: (a >= 0) & (a <= 1))
+    check(fn, "ticks", ticks, "an integer >= 1", lambda a: (a >= 1) & (a == np.floor(a)))
+    rule = "< 2**31 with period (period · ticks is the largest tick product; use x64 beyond)"
+    check(fn, "ticks", ticks, rule, lambda k, p: _int32_product_fits(k, p), (period,))
     schedule = as_schedule(fn, "schedule", schedule)
     period = as_leaf(fn, "period", period, "int")
     period_mult = as_leaf(fn, "period_mult", period_mult, "float")
+    ticks = as_leaf(fn, "ticks", ticks, "int")
     cycles = real_cycle_table(period, period_mult)
     return _Repeat.from_args(fn, locals())
+
+
+def _int32_product_fits(a, b):
+    """a · b fits the integer dtype of the steps (checked on concrete values only)."""
+    top = np.iinfo(np.dtype(int_dtype())).max
+    return np.asarray(a, np.float64) * np.asarray(b, np.float64) <= top

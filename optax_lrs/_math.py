@@ -85,6 +85,30 @@ def sat_sub(t: jax.Array, s: jax.Array) -> jax.Array:
     return jnp.where((s < 0) & (t > top + s), top, t - s)
 
 
+def sat_mul(t: jax.Array, k: jax.Array) -> jax.Array:
+    """`t · k` for an integer step t >= 0 and k >= 1, saturating at the integer maximum."""
+    if not (is_int(t) and is_int(k)):
+        return t * k
+    k = jnp.asarray(k).astype(t.dtype)
+    top = jnp.iinfo(t.dtype).max
+    return jnp.where(t > top // k, top, t * k)
+
+
+def ticks_floordiv(t: jax.Array, period: jax.Array, ticks: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """`divmod(t · ticks, period)` without forming t · ticks: t = q·period + r gives
+    t·ticks = q·ticks·period + r·ticks, and r·ticks < period·ticks (which the caller keeps in range).
+    The quotient saturates at the integer maximum."""
+    q, r = floordiv(t, period)
+    q2, tick = floordiv(r * jnp.asarray(ticks).astype(jnp.result_type(r)), period)
+    if is_int(q) and is_int(ticks):
+        top = jnp.iinfo(q.dtype).max
+        k = jnp.asarray(ticks).astype(q.dtype)
+        whole = jnp.where(q > (top - q2) // k, top, q * k + q2)
+    else:
+        whole = q * ticks + q2
+    return whole, tick
+
+
 def remaining(t: jax.Array, steps: jax.typing.ArrayLike) -> jax.Array:
     """`1 − min(t, T)/T` computed as `(T − min(t, T))/T`: exact 0 from T on and full relative accuracy
     near it (what powers below 1 need), exactly 1 at t = 0."""

@@ -15,6 +15,8 @@ Off-by-one step errors change values by 1e-3 relative or more, far above both.
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -209,18 +211,53 @@ def test_vmaps_over_hyperparameters():
 # --- what transformers' own float64 arithmetic or the core cannot do -------------------------------
 
 
-@pytest.mark.parametrize(
-    ("name", "kwargs"),
-    [
-        ("cosine", {"num_cycles": 1.7}),  # half-period 174 / 3.4 steps
-        ("cosine_with_restarts", {"num_cycles": 4}),  # period 174 / 4 = 43.5 steps
-        ("cosine_with_min_lr", {"num_cycles": 0.7, "min_lr_rate": 0.1}),
-        ("warmup_stable_decay", {"num_decay_steps": 53, "num_cycles": 1.5}),
-    ],
-)
-def test_fractional_periods_are_refused(name, kwargs):
-    with pytest.raises(NotImplementedError, match="whole number"):
-        build(name, 0.1, 37, 211, kwargs)
+# Periods that are not a whole number of steps: counted in ticks of 1/n step (`repeat(..., ticks=n)`).
+# (name, learning_rate, W, T, kwargs, restart/half-period steps in steps as Fractions' floors)
+FRACTIONAL = [
+    ("cosine", 0.0731, 37, 211, {"num_cycles": 1.7}),  # half-period 174 / 3.4 = 51.18 steps
+    ("cosine", 0.913, 3, 100, {"num_cycles": 1.37}),  # 97 / 2.74 = 35.40
+    ("cosine_with_restarts", 0.0731, 37, 211, {"num_cycles": 4}),  # period 174 / 4 = 43.5 steps
+    ("cosine_with_restarts", 2.7e-4, 11, 112, {"num_cycles": 2.3}),  # 101 / 2.3 = 43.91
+    ("cosine_with_min_lr", 0.31, 13, 150, {"num_cycles": 0.7, "min_lr_rate": 0.1}),
+    ("cosine_warmup_with_min_lr", 0.913, 7, 177, {"num_cycles": 1.3, "min_lr_rate": 0.05}),
+    ("warmup_stable_decay", 0.3, 37, 211, {"num_decay_steps": 53, "num_cycles": 1.5}),
+]
+
+
+def _fraction_boundaries(name, warmup, training, kwargs):
+    """The steps around each restart / half-period end, floor and ceil, as integers."""
+    from fractions import Fraction
+
+    cycles = Fraction(str(kwargs["num_cycles"]))
+    if name == "warmup_stable_decay":
+        start, span, per = training - kwargs["num_decay_steps"], kwargs["num_decay_steps"], 2 * cycles
+    else:
+        start, span = warmup, max(1, training - warmup)
+        per = cycles if name == "cosine_with_restarts" else 2 * cycles
+    length = Fraction(span) / per
+    out = []
+    k = 1
+    while start + k * length < training + 40 and k < 12:
+        x = start + k * length
+        out += [math.floor(x), math.ceil(x)]
+        k += 1
+    return tuple(out)
+
+
+@pytest.mark.parametrize(("name", "lr", "warmup", "training", "kwargs"), FRACTIONAL, ids=lambda v: str(v))
+def test_fractional_periods_equal_transformers(name, lr, warmup, training, kwargs):
+    """1.37 cycles over 97 steps: the cosine's half-period is 35.40 steps; ours counts it in ticks
+    (exact integer phase); transformers computes the phase in float64."""
+    steps = steps_for(training, *_fraction_boundaries(name, warmup, training, kwargs))
+    expected = reference(name, lr, steps, warmup, training, kwargs)
+    s = build(name, lr, warmup, training, kwargs)
+    for way, ours in three_ways(s, steps).items():
+        np.testing.assert_allclose(ours, expected, rtol=RTOL, atol=ATOL * lr, err_msg=way)
+
+
+def test_a_period_past_exact_tick_arithmetic_is_refused():
+    with pytest.raises(ValueError, match="int32 range of exact tick arithmetic"):
+        build("cosine_with_restarts", 0.1, 0, 2_000_000_007, {"num_cycles": 1.0000001})
 
 
 def test_greedy_is_refused():

@@ -194,6 +194,11 @@ VARIANTS = {
         (0.0731, dict(decay_t=7, decay_rate=0.71, warmup_t=3, warmup_lr_init=0.002, warmup_prefix=False), 11,
          11 * 30, (33, 77, 154)),
         (0.0731, dict(decay_t=37.0, decay_rate=0.71), None, 120, (37, 74)),
+        # a fractional decay_t: drops at multiples of 2.5 and of 13.7 steps (floor and ceil)
+        (0.0731, dict(decay_t=2.5, decay_rate=0.91), None, 60, (2, 3, 5, 7, 8)),
+        (0.913, dict(decay_t=13.7, decay_rate=0.83, warmup_t=5, warmup_lr_init=0.01), None, 200,
+         (18, 19, 32, 33, 46, 47, 137, 138)),
+        (2.7e-4, dict(decay_t=1.7, decay_rate=0.97, warmup_t=2), 3, 150, (3 * 19, 3 * 20)),
     ],
     "MultiStepLRScheduler": [
         (0.0731, dict(decay_t=[0, 1, 37], decay_rate=0.71), None, 60, (36,)),  # milestones <= 1: t = 0
@@ -253,16 +258,37 @@ def test_restart_steps_are_exact_where_timm_rounds():
     np.testing.assert_allclose(ours[~at], expected[~at], rtol=RTOL, atol=ATOL * 0.0731)
 
 
-@pytest.mark.parametrize(
-    ("call", "match"),
-    [
-        (lambda: timm.CosineLRScheduler(0.1, 100, k_decay=1.5, t_in_epochs=False), "time warp"),
-        (lambda: timm.StepLRScheduler(0.1, 2.5, t_in_epochs=False), "whole number"),
-    ],
-)
-def test_not_implemented(call, match):
-    with pytest.raises(NotImplementedError, match=match):
-        call()
+def test_fractional_decay_t_drops_at_its_decimal_multiples():
+    """timm's `t // decay_t` divides by the binary double: 1.3 is 1.3000000000000000444, so at
+    t = 13 (10 · 1.3) timm counts 9 drops. Ours reads decay_t as the decimal written, 13/10, and
+    drops at 13; the other steps agree."""
+    kwargs = dict(decay_t=1.3, decay_rate=0.97)
+    steps = steps_for(60, 13, 26, 39, 52)
+    expected = reference("StepLRScheduler", 0.0731, steps, kwargs, None)
+    ours = np.asarray(build("StepLRScheduler", 0.0731, kwargs, None)(steps))
+    at = (steps % 13 == 0) & (steps > 0)
+    np.testing.assert_allclose(ours[at], 0.0731 * 0.97 ** (steps[at] // 13 * 10), rtol=RTOL)
+    np.testing.assert_allclose(expected[at], 0.0731 * 0.97 ** (steps[at] // 13 * 10 - 1), rtol=1e-12)
+    np.testing.assert_allclose(ours[~at], expected[~at], rtol=RTOL, atol=ATOL * 0.0731)
+
+
+# timm's k_decay on the cosine: cos(π · t_curr^k / t_i^k), a warped clock within each cycle
+K_DECAY = [
+    (0.0731, dict(t_initial=37, k_decay=1.7, cycle_limit=4, warmup_t=11, **CYCLES), None, 148, (37, 74, 111)),
+    (2.7e-4, dict(t_initial=53, k_decay=0.43, lr_min=1.3e-5, cycle_mul=1.7, cycle_decay=0.61, cycle_limit=3,
+                  warmup_t=7, warmup_lr_init=1e-5), None, 297, (53, 144)),
+    (0.913, dict(t_initial=29, k_decay=2.3, lr_min=0.05, cycle_decay=0.5, warmup_t=3, warmup_prefix=True), 7,
+     7 * 40, (7 * 32, 7 * 33)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("lr", "kwargs", "spe", "end", "bounds"), K_DECAY)
+def test_cosine_k_decay_equals_timm(lr, kwargs, spe, end, bounds):
+    steps = steps_for(end, *bounds)
+    expected = reference("CosineLRScheduler", lr, steps, kwargs, spe)
+    s = build("CosineLRScheduler", lr, kwargs, spe)
+    for way, ours in three_ways(s, steps).items():
+        np.testing.assert_allclose(ours, expected, rtol=RTOL, atol=ATOL * lr, err_msg=way)
 
 
 @pytest.mark.parametrize(

@@ -66,7 +66,31 @@ def fading_iterations(iteration):
     return 0.9917**iteration
 
 
-USER_FUNCTIONS = [decay_095, warm_then_step, shrinking_cycles, fading_iterations]
+def test_multiplicative_lr_holds_past_num_epochs():
+    """Past num_epochs no further factors are taken: the product of the 37 tabulated ones (float64)."""
+    s = tc.MultiplicativeLR(0.0731, slowing_shrink, num_epochs=37, steps_per_epoch=3)
+    held = 0.0731 * np.prod([np.float64(np.float32(1.0 - 0.0731 / (e + 1.7))) for e in range(1, 38)])
+    steps = np.array([3 * 37 - 1, 3 * 37, 3 * 37 + 1, 10_007, INT32_MAX])
+    np.testing.assert_allclose(s(steps)[1:], held, rtol=RTOL)
+    assert float(s(3 * 37 - 1)) > held
+
+
+def slowing_shrink(epoch):
+    return 1.0 - 0.0731 / (epoch + 1.7)
+
+
+def bump_then_decay(epoch):
+    return jnp.where(epoch < 5, 1.13, 0.9731)
+
+
+USER_FUNCTIONS = [
+    decay_095,
+    warm_then_step,
+    shrinking_cycles,
+    fading_iterations,
+    slowing_shrink,
+    bump_then_decay,
+]
 
 
 def torch_trace(make: Callable[[Any], Any], n: int = N, spe: int = 1, key: str = "lr", lr: float = LR):
@@ -280,6 +304,19 @@ def cases() -> list[Case]:
                 lambda opt, fn=fn: L.LambdaLR(opt, fn),
                 spe,
                 k=k,
+            )
+        )
+    # MultiplicativeLR: a running product of the user's factors (tabulated up to num_epochs)
+    for fn, spe in [(slowing_shrink, 1), (bump_then_decay, 1), (slowing_shrink, 3)]:
+        c.append(
+            Case(
+                f"MultiplicativeLR-{fn.__name__}-spe{spe}",
+                lambda fn=fn, spe=spe: tc.MultiplicativeLR(
+                    LR, fn, num_epochs=N // spe + 1, steps_per_epoch=spe
+                ),
+                lambda opt, fn=fn: L.MultiplicativeLR(opt, fn),
+                spe,
+                k=N // spe,
             )
         )
     # SequentialLR: the common warmup → cosine (and on to SGDR), epoch-stepped too; four pieces with

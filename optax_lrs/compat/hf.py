@@ -17,16 +17,17 @@ and round-trips through `to_config`. The translation, common to all:
 - "reduce_lr_on_plateau" is not a schedule: it returns the `reduce_on_plateau` gradient
   transformation (see `get_reduce_on_plateau_schedule`). "greedy" (`GreedyLR`) raises
   `NotImplementedError`: it raises the rate as well as lowering it, which no optax_lrs transform does.
-- The cosine schedules are built from whole-step cosine pieces: their period must be a whole number
-  of steps, (num_training_steps − num_warmup_steps) / (2·num_cycles) for the cosine wave and
-  (num_training_steps − num_warmup_steps) / num_cycles for hard restarts. That holds for the default
-  `num_cycles` (0.5, resp. 1) and every span; other values raise `NotImplementedError` (a cosine with
-  a fractional period needs a core `repeat` with a non-integer period).
+- The cosine schedules are cosine pieces repeated with `repeat`; a period that is not a whole number
+  of steps ((num_training_steps − num_warmup_steps) / (2·num_cycles) for the cosine wave,
+  (num_training_steps − num_warmup_steps) / num_cycles for hard restarts; e.g. 1.37 cycles over 100
+  steps) is whole in ticks of 1/n step (`repeat`'s `ticks`), num_cycles read as the decimal it was
+  written as: phases are exact integer arithmetic, at every step.
 - Values equal transformers' to float32 rounding (transformers computes in float64).
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from fractions import Fraction
 from typing import Any
@@ -36,7 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from optax_lrs._base import Schedule, as_leaf, check, check_choice, fail, is_traced
+from optax_lrs._base import Schedule, as_leaf, check, check_choice, fail, int_dtype, is_traced
 from optax_lrs._compose import binary, join_schedules, repeat, shift
 from optax_lrs._cosine import cosine_decay_schedule
 from optax_lrs._cyclic import inverse_sqrt_schedule, wsd_schedule
@@ -110,28 +111,31 @@ def _decimal(fn: str, param: str, value: Any) -> Fraction:
     return Fraction(str(scalar)) if isinstance(scalar, np.floating) else Fraction(repr(float(scalar)))
 
 
-def _period(fn: str, span: Any, per_span: Fraction, what: str) -> Any:
-    """`span / per_span` steps: the length of a cosine piece, which must be a whole number of steps."""
-    if is_traced(span):
-        return (span * per_span.denominator) // per_span.numerator
-    length = Fraction(int(span)) / per_span
-    if length.denominator != 1:
-        raise NotImplementedError(
-            f"{fn}: the {what} is {int(span)} / {float(per_span):g} = {float(length):.6g} steps, not a "
-            "whole number; optax_lrs cannot express a cosine whose period is a fraction of a step (it "
-            "needs a core `repeat` with a non-integer period)"
-        )
-    return int(length)
+def _ticks(fn: str, span: Any, per_span: Fraction, what: str) -> tuple[Any, int]:
+    """`span / per_span` steps as `(length, ticks)`: `length` ticks of 1/ticks step each, so that a
+    fractional length (span 100 over 3 cycles) is whole in ticks (100 ticks of 1/3 step)."""
+    length, ticks = span * per_span.denominator, per_span.numerator
+    if not is_traced(span):
+        g = math.gcd(int(length), ticks)
+        length, ticks = int(length) // g, ticks // g
+        if length * ticks > np.iinfo(np.dtype(int_dtype())).max:
+            raise ValueError(
+                f"{fn}: the {what} is {int(span)} / {float(per_span):g} steps, {length} ticks of 1/{ticks} "
+                f"step, and {length} · {ticks} passes the int32 range of exact tick arithmetic; enable "
+                "x64 (JAX_ENABLE_X64=1) or give num_cycles a shorter decimal"
+            )
+    return length, ticks
 
 
 def _cosine_wave(fn: str, learning_rate: Any, floor_ratio: Any, span: Any, num_cycles: Any) -> Schedule:
     """`learning_rate · (r + (1 − r) · ½(1 + cos(2π · num_cycles · u / span)))` at step u >= 0: a cosine
     wave between learning_rate and r · learning_rate, periodic past `span` (transformers does not clamp
-    its progress). Built as half-periods of `cosine_decay_schedule` and its mirror image, repeated."""
+    its progress). Built as half-periods of `cosine_decay_schedule` and its mirror image, repeated; a
+    half-period that is not a whole number of steps is whole in ticks (`repeat`'s `ticks`)."""
     cycles = abs(_decimal(fn, "num_cycles", num_cycles))
     if cycles == 0:
         return constant_schedule(learning_rate)
-    half = _period(
+    half, ticks = _ticks(
         fn, span, 2 * cycles, "cosine's half-period (num_training_steps − num_warmup_steps) / (2·num_cycles)"
     )
     down = cosine_decay_schedule(learning_rate, half, alpha=floor_ratio)
@@ -141,7 +145,7 @@ def _cosine_wave(fn: str, learning_rate: Any, floor_ratio: Any, span: Any, num_c
         learning_rate * (1 + floor_ratio),
         cosine_decay_schedule(learning_rate, half, alpha=floor_ratio),
     )
-    return repeat(join_schedules([down, up], [half]), 2 * half)
+    return repeat(join_schedules([down, up], [half]), 2 * half, ticks=ticks)
 
 
 def _min_lr_rate(fn: str, learning_rate: Any, min_lr: Any, min_lr_rate: Any) -> Any:
@@ -247,9 +251,9 @@ def get_cosine_schedule_with_warmup(
     and rises again after it, as in transformers.
 
     Translation: the warmup joined at W to a cosine wave: `cosine_decay_schedule(learning_rate, H)` and
-    its mirror image, H = max(1, T − W) / (2 · num_cycles) steps each, `repeat`ed every 2H steps. H
-    must be a whole number of steps (always so for num_cycles = 0.5; e.g. num_cycles = 1.5 needs
-    T − W divisible by 3); otherwise `NotImplementedError`.
+    its mirror image, H = max(1, T − W) / (2 · num_cycles) steps each, `repeat`ed every 2H steps. When
+    H is not a whole number of steps (1.37 cycles over 100 steps), it is whole in ticks of 1/n step
+    (`repeat(..., ticks=n)`): the phase stays exact integer arithmetic.
 
     Example:
       >>> s = get_cosine_schedule_with_warmup(1.0, num_warmup_steps=10, num_training_steps=110)
@@ -283,9 +287,9 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(
     0 from p = 1 on.
 
     Translation: the warmup joined at W to `repeat(cosine_decay_schedule(learning_rate, P), P)` with
-    P = max(1, T − W) / num_cycles, itself joined to the constant 0 at max(1, T − W). P must be a whole
-    number of steps (num_cycles need not be an integer: 1.5 cycles over 210 steps is P = 140);
-    otherwise `NotImplementedError`. Restart steps are exact (transformers computes
+    P = max(1, T − W) / num_cycles, itself joined to the constant 0 at max(1, T − W). A P that is not
+    a whole number of steps (2.3 cycles over 100 steps) is whole in ticks of 1/n step
+    (`repeat(..., ticks=n)`), num_cycles read as its decimal. Restart steps are exact (transformers computes
     `(num_cycles · p) mod 1` in float64, which can land a restart step just below 1: there it gives
     ~0 where this gives the restart's peak).
 
@@ -306,10 +310,10 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(
     if cycles == 0:
         restarts = constant_schedule(learning_rate)  # cos(π · 0) throughout
     else:
-        period = _period(
+        period, ticks = _ticks(
             fn, span, cycles, "restart period (num_training_steps − num_warmup_steps) / num_cycles"
         )
-        restarts = repeat(cosine_decay_schedule(learning_rate, period), period)
+        restarts = repeat(cosine_decay_schedule(learning_rate, period), period, ticks=ticks)
     after = join_schedules([restarts, constant_schedule(0.0)], [span])
     return _warmup_then(learning_rate, num_warmup_steps, after)
 
@@ -505,8 +509,8 @@ def get_wsd_schedule(
     Translation: `wsd_schedule(learning_rate, W, S, D, init_value=r · learning_rate, end_value=r ·
     learning_rate, decay_shape=decay_type)`; a "cosine" or "1-sqrt" warmup is joined in front of it as
     `warmup(..., mode="cosine")` or `polynomial_schedule(..., power=0.5)`, and a cosine decay with
-    num_cycles other than 0.5 is the cosine wave of `get_cosine_schedule_with_warmup` (its half-period
-    max(1, D) / (2 · num_cycles) must be a whole number of steps).
+    num_cycles other than 0.5 is the cosine wave of `get_cosine_schedule_with_warmup` (a fractional
+    half-period max(1, D) / (2 · num_cycles) counted in ticks).
 
     Example:
       >>> s = get_wsd_schedule(1.0, 10, num_decay_steps=10, num_training_steps=40, decay_type="linear")

@@ -54,7 +54,7 @@ import numpy as np
 import optax
 
 from optax_lrs._base import Schedule, as_flag, as_leaf, check, check_choice, fail, float_dtype, is_traced
-from optax_lrs._compose import from_fn, join_schedules, per_epoch, repeat, shift
+from optax_lrs._compose import from_fn, join_schedules, per_epoch, repeat, shift, time_warp
 from optax_lrs._cosine import cosine_decay_schedule
 from optax_lrs._cyclic import tanh_decay
 from optax_lrs._decay import constant_schedule, linear_schedule, multistep_decay, step_decay
@@ -338,8 +338,8 @@ def CosineLRScheduler(
     cycle_limit, behind a `linear_schedule` warmup (read at t, through `shift`, when the warmup is not
     a prefix); then the loop's step 0, the noise and `per_epoch` as in the module docstring.
 
-    Not supported: `k_decay` other than 1 (`cos(π · t_curr^k / t_i^k)`): the core has no time warp of a
-    cosine; `NotImplementedError`.
+    `k_decay` = k other than 1 reads the cosine on a warped clock, `cos(π · t_curr^k / t_i^k)`: the
+    cycle's shape is `time_warp(cosine_decay_schedule(...), t_initial, k)`, stretched with its cycle.
 
     Example:
       >>> s = CosineLRScheduler(1.0, t_initial=100, lr_min=0.1, warmup_t=10, t_in_epochs=False)
@@ -354,14 +354,16 @@ def CosineLRScheduler(
     _real(fn, "lr_min", lr_min)
     _count(fn, "t_initial", t_initial, 1)
     _real(fn, "k_decay", k_decay)
-    if is_traced(k_decay) or float(k_decay) != 1:
-        raise NotImplementedError(
-            f"{fn}: k_decay={k_decay!r} is not supported: cos(π · t_curr^k / t_i^k) needs a time warp "
-            "of a cosine (t -> T·(t/T)^k), which the core schedules do not have"
-        )
+    check(fn, "k_decay", k_decay, "> 0", lambda a: a > 0)
+    warped = is_traced(k_decay) or float(k_decay) != 1
+
+    def shape(v):
+        cosine = cosine_decay_schedule(v, t_initial)
+        return time_warp(cosine, t_initial, k_decay) if warped else cosine
+
     main = _cycles(
         fn,
-        lambda v: cosine_decay_schedule(v, t_initial),
+        shape,
         learning_rate,
         lr_min,
         t_initial,
@@ -550,8 +552,9 @@ def StepLRScheduler(
     `_get_lr(t)`: the warmup (to learning_rate) for t < warmup_t, then
     `learning_rate · decay_rate ^ (t' // decay_t)`, t' = t − warmup_t if warmup_prefix (the default
     here) else t. Translation: `step_decay(learning_rate, decay_rate, decay_t)` behind the warmup.
-    timm types decay_t as a float; here it must be a whole number (`NotImplementedError` otherwise:
-    the core's step decay counts whole steps).
+    A fractional decay_t (timm types it as a float) = n / d, read as the decimal it was written as,
+    is `per_epoch(step_decay(learning_rate, decay_rate, 1), n, ticks=d)`: floor(t · d / n) drops,
+    exact integer arithmetic.
 
     Example:
       >>> s = StepLRScheduler(1.0, decay_t=30, decay_rate=0.5, warmup_t=10, t_in_epochs=False)
@@ -562,14 +565,12 @@ def StepLRScheduler(
     _common(fn, learning_rate, warmup_t, warmup_lr_init)
     _real(fn, "decay_t", decay_t)
     check(fn, "decay_t", decay_t, "> 0", lambda a: a > 0)
-    if not is_traced(decay_t) and float(decay_t) != int(float(decay_t)):
-        raise NotImplementedError(
-            f"{fn}: decay_t={decay_t!r} is not a whole number of epochs/steps; the core's step_decay "
-            "counts whole steps"
-        )
-    if not is_traced(decay_t):
-        decay_t = int(float(decay_t))
-    main = step_decay(learning_rate, decay_rate, decay_t)
+    if is_traced(decay_t) or float(decay_t) == int(float(decay_t)):
+        main = step_decay(learning_rate, decay_rate, decay_t if is_traced(decay_t) else int(float(decay_t)))
+    else:
+        # the drops at multiples of n / d steps: floor(t · d / n)
+        every = Fraction(repr(float(decay_t))).limit_denominator(10**6)
+        main = per_epoch(step_decay(learning_rate, decay_rate, 1), every.numerator, ticks=every.denominator)
     prefix = as_flag(fn, "warmup_prefix", warmup_prefix)
     schedule = _with_warmup(main, warmup_t, warmup_lr_init, learning_rate, prefix)
     noise = (noise_range_t, noise_type, noise_pct, noise_std, noise_seed, key)

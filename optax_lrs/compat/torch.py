@@ -27,11 +27,9 @@ Conventions, the same for every entry:
   most of its schedulers by a "chainable" recurrence (the new lr from the current one); the values here
   are the closed forms those recurrences compute, which agree with them to float64 rounding.
 
-Not here: `MultiplicativeLR`. Its lr is lr · λ(1) · λ(2) · ... · λ(t), a running product over every
-step of a user function, which has no closed form in general; the core has no running product (or
-sum) over steps of a schedule, which would need O(t) work per step (a scan up to t). With a constant
-factor it is `ExponentialLR(lr, gamma=factor)`, and any factor with a known closed product is
-`LambdaLR(lr, lambda t: product_up_to(t))`.
+`MultiplicativeLR`'s lr is lr · λ(1) · λ(2) · ... · λ(t), a running product of a user function with
+no closed form in general: it is the core's `cumulative_product`, tabulated up to a `num_epochs` that
+it needs in addition (the product holds after it).
 """
 
 from __future__ import annotations
@@ -54,7 +52,7 @@ from optax_lrs._base import (
     fail,
     is_traced,
 )
-from optax_lrs._compose import binary, from_fn, join_schedules, per_epoch, repeat, shift
+from optax_lrs._compose import binary, cumulative_product, from_fn, join_schedules, per_epoch, repeat, shift
 from optax_lrs._cosine import cosine_annealing_warm_restarts, warmup_hold_cosine_decay
 from optax_lrs._cyclic import CYCLIC_MODES, cyclic_schedule, one_cycle_schedule
 from optax_lrs._decay import constant_schedule, linear_schedule, multistep_decay, polynomial_decay, step_decay
@@ -78,6 +76,7 @@ __all__ = [
     "SequentialLR",
     "ChainedScheduler",
     "LambdaLR",
+    "MultiplicativeLR",
     "SWALR",
     "ReduceLROnPlateau",
 ]
@@ -735,6 +734,39 @@ def LambdaLR(
     _lr(fn, lr)
     lam = _one_callable(fn, "lr_lambda", lr_lambda)
     return _epochs(fn, binary("mul", lr, from_fn(lam)), steps_per_epoch)
+
+
+def MultiplicativeLR(
+    lr: ArrayLike,
+    lr_lambda: Callable[[Any], Any],
+    last_epoch: int = -1,
+    *,
+    num_epochs: int,
+    steps_per_epoch: ArrayLike = 1,
+) -> Schedule:
+    """PyTorch `MultiplicativeLR`: each epoch multiplies the lr by lr_lambda(epoch).
+
+    PyTorch: `MultiplicativeLR(optimizer, lr_lambda, last_epoch=-1)`; after e steps its lr is
+    lr · lr_lambda(1) · lr_lambda(2) · ... · lr_lambda(e).
+    Here: `MultiplicativeLR(lr, lr_lambda, last_epoch=-1, *, num_epochs, steps_per_epoch=1)` is
+    `per_epoch(lr * cumulative_product(from_fn(lr_lambda), num_epochs), steps_per_epoch)`. The product
+    has no closed form, so it is tabulated for epochs 1..num_epochs (one evaluation of lr_lambda on
+    that vector per call; a required argument torch does not have) and holds from num_epochs on.
+    `lr_lambda` is written with `jax.numpy`, as for `LambdaLR`. Each factor is a float32 (0.95 is
+    0.95 · (1 + 1.3e-8)), and e factors compound e of those roundings, where torch multiplies float64s.
+
+    Example:
+      >>> s = MultiplicativeLR(0.5, lambda e: 0.9 + 0 * e, num_epochs=100)
+      >>> [round(float(s(t)), 6) for t in (0, 1, 2, 150)]
+      [0.5, 0.45, 0.405, 1.3e-05]
+    """
+    fn = "MultiplicativeLR"
+    _fresh(fn, last_epoch)
+    _lr(fn, lr)
+    lam = _one_callable(fn, "lr_lambda", lr_lambda)
+    _integer(fn, "num_epochs", num_epochs, 1)
+    product = cumulative_product(from_fn(lam), int(num_epochs))
+    return _epochs(fn, binary("mul", lr, product), steps_per_epoch)
 
 
 def SWALR(
