@@ -118,6 +118,8 @@ EXPONENTIAL = [
     dict(initial_learning_rate=0.0731, decay_steps=37, decay_rate=0.83, staircase=True),
     dict(initial_learning_rate=0.3, decay_steps=7, decay_rate=0.97, staircase=True),
     dict(initial_learning_rate=0.0042, decay_steps=113, decay_rate=1.013),  # grows
+    dict(initial_learning_rate=0.0731, decay_steps=37, decay_rate=0.0),  # 0 from step 1 on
+    dict(initial_learning_rate=0.0731, decay_steps=37, decay_rate=0.0, staircase=True),  # from 37 on
 ]
 
 
@@ -136,9 +138,9 @@ def test_exponential_decay(kw):
     assert_config_round_trip(sched, steps)
 
 
-def test_exponential_decay_rate_zero_is_refused():
-    with pytest.raises(ValueError, match=r"ExponentialDecay: decay_rate must be > 0 .*got 0\.0"):
-        ck.ExponentialDecay(0.1, 10, 0.0)
+def test_exponential_decay_negative_rate_is_refused():
+    with pytest.raises(ValueError, match=r"ExponentialDecay: decay_rate must be >= 0, got -0\.5"):
+        ck.ExponentialDecay(0.1, 10, -0.5)
 
 
 # -- InverseTimeDecay ---------------------------------------------------------------------------------

@@ -25,10 +25,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from optax_lrs._base import Schedule, as_flag, as_leaf, boundaries_leaf, check, fail
+from optax_lrs._base import Schedule, as_flag, as_leaf, boundaries_leaf, check, fail, is_traced
 from optax_lrs._compose import from_fn, join_schedules, per_epoch, scale
 from optax_lrs._cosine import cosine_decay_restarts, cosine_decay_schedule
-from optax_lrs._decay import constant_schedule, exponential_decay, inverse_time_decay, polynomial_decay
+from optax_lrs._decay import (
+    constant_schedule,
+    exponential_decay,
+    inverse_time_decay,
+    polynomial_decay,
+    step_decay,
+)
 from optax_lrs._warmup import warmup
 
 __all__ = [
@@ -80,9 +86,10 @@ def ExponentialDecay(
     Args:
       initial_learning_rate: the value at step 0.
       decay_steps: an integer > 0.
-      decay_rate: > 0. (Keras's decay_rate = 0 gives 0 from step 1 on, but the core's
-        `exponential_decay` reads 0 as no decay, as optax does: a concrete 0 is a ValueError, a traced
-        one a constant.)
+      decay_rate: >= 0. Keras's decay_rate = 0 gives 0 from step 1 on (from step decay_steps on with
+        staircase): the core's `exponential_decay` reads 0 as no decay, as optax does, so a concrete 0
+        is `step_decay(initial_learning_rate, 0.0, 1 or decay_steps)` (0^0 = 1 at the start). A traced
+        decay_rate is not checked and must be > 0.
       staircase: decay in discrete jumps every decay_steps steps.
       name: ignored.
 
@@ -95,11 +102,11 @@ def ExponentialDecay(
     _real(fn, "initial_learning_rate", initial_learning_rate)
     _steps(fn, "decay_steps", decay_steps, 1)
     _real(fn, "decay_rate", decay_rate)
-    rule = "> 0 (Keras drops to 0 after step 0 there; the core reads 0 as no decay, as optax does)"
-    check(fn, "decay_rate", decay_rate, rule, lambda a: a > 0)
-    return exponential_decay(
-        initial_learning_rate, decay_steps, decay_rate, staircase=as_flag(fn, "staircase", staircase)
-    )
+    check(fn, "decay_rate", decay_rate, ">= 0", lambda a: a >= 0)
+    staircase = as_flag(fn, "staircase", staircase)
+    if not is_traced(decay_rate) and np.all(np.asarray(decay_rate) == 0):
+        return step_decay(initial_learning_rate, 0.0, decay_steps if staircase else 1)
+    return exponential_decay(initial_learning_rate, decay_steps, decay_rate, staircase=staircase)
 
 
 def PiecewiseConstantDecay(
