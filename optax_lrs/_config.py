@@ -7,6 +7,7 @@ only, from plain JSON data only, and imports no code (a `from_fn` function must 
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -39,7 +40,10 @@ def _encode(value: Any) -> Any:
     if isinstance(value, (jax.Array, np.ndarray, np.generic)):
         if is_traced(value):
             raise ValueError("to_config: a schedule with traced hyperparameters has no config")
-        return np.asarray(value).tolist()
+        arr = np.asarray(value)
+        if arr.dtype in _SHORT_DTYPES:  # 3e-4 in float32 is stored as 0.0003, not 0.0003000000142492354
+            return np.array([shortest(x) for x in arr.flat], dtype=object).reshape(arr.shape).tolist()
+        return arr.tolist()
     if callable(value):
         name = function_name(value)
         if name is None:
@@ -51,11 +55,37 @@ def _encode(value: Any) -> Any:
     return value
 
 
+_SHORT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32))
+
+
+def shortest(x: Any) -> float:
+    """`x` as the Python float whose `repr` is the shortest decimal that reads back as `x` in x's own
+    dtype: float32 0.1 is 0.1 (not 0.10000000149011612), float64 values are unchanged.
+
+    Reading that decimal back into the dtype gives `x`'s bits (checked; in the rare case where rounding
+    twice, decimal to float64 to float32, would not, the exact value of `x` is kept instead). Near the
+    dtype's largest value the exact value is kept too: 3.4028235e38 reads back as float32's largest
+    value, but exceeds it in float64, where the constructors' range check would refuse it.
+
+    Example:
+      >>> import numpy as np
+      >>> shortest(np.float32(3e-4)), float(np.float32(3e-4))
+      (0.0003, 0.0003000000142492354)
+    """
+    arr = np.asarray(x)
+    if arr.dtype not in _SHORT_DTYPES or not np.isfinite(arr):
+        return float(arr)
+    short = float(np.format_float_scientific(arr[()], unique=True))
+    exact = arr.dtype.type(short) == arr and abs(short) <= float(np.finfo(arr.dtype).max)
+    return short if exact else float(arr)
+
+
 def to_config(schedule: Schedule) -> dict[str, Any]:
     """`{"schedule": <public name>, "params": {...}}`, JSON-serialisable; composites nest.
 
-    Leaves are stored as numbers or nested lists (a batched schedule keeps its batch axis), nested
-    schedules as nested configs, user functions as "module:qualname".
+    Leaves are stored as numbers or nested lists (a batched schedule keeps its batch axis), each float
+    as the shortest decimal that reads back as the same float32 (`shortest`), nested schedules as
+    nested configs, user functions as "module:qualname".
     """
     if not isinstance(schedule, Schedule):
         raise ValueError(f"to_config: schedule must be an optax_lrs Schedule, got {schedule!r}")
@@ -245,6 +275,58 @@ def from_config(
     return build(config, resolve)
 
 
+class _Repeated(Exception):
+    pass
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _Repeated(f"key {key!r} appears twice in one mapping")
+        seen[key] = value
+    return seen
+
+
+def repeated_key(text: str, yaml_text: bool) -> str | None:
+    """Where a JSON (or, with `yaml_text`, YAML) text repeats a key in one mapping, else None (None
+    too for a text that does not parse: its loader reports that).
+
+    `json.loads` and `yaml.safe_load` keep the last value silently, so that a config giving
+    `decay_steps` twice would run with one of the two.
+    """
+    try:
+        if not yaml_text:
+            json.loads(text, object_pairs_hook=_unique_pairs)
+            return None
+        import yaml
+
+        class UniqueKeyLoader(yaml.SafeLoader):
+            def construct_mapping(self, node, deep=False):
+                if isinstance(node, yaml.MappingNode):
+                    seen = set()
+                    for key_node, _ in node.value:
+                        if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *base` may be overridden
+                            continue
+                        key = self.construct_object(key_node, deep=True)
+                        try:
+                            repeated = key in seen
+                        except TypeError:  # an unhashable key: the loader reports it
+                            continue
+                        if repeated:
+                            line = key_node.start_mark.line + 1
+                            raise _Repeated(f"key {key!r} appears twice in one mapping (line {line})")
+                        seen.add(key)
+                return super().construct_mapping(node, deep=deep)
+
+        yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+    except _Repeated as e:
+        return str(e)
+    except Exception:  # noqa: BLE001 (not valid JSON/YAML: the config loader says why)
+        return None
+    return None
+
+
 def format_value(value: Any) -> str:
     """Short, readable form of a hyperparameter for `repr`: float32 values print as they were typed."""
     if isinstance(value, Schedule):
@@ -261,7 +343,7 @@ def format_value(value: Any) -> str:
             return str(arr.item()) if arr.dtype.kind in "iub" else str(arr)
         if arr.size > 8:
             return f"<{arr.dtype}{list(arr.shape)}>"
-        return np.array2string(arr, separator=", ")
+        return repr(_encode(arr))  # [7, 13, 29] and [0.1, 0.2], as they were typed
     if callable(value):
         return getattr(value, "__qualname__", repr(value))
     return repr(value)

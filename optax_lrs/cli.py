@@ -11,13 +11,38 @@ import contextlib
 import inspect
 import math
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 MAX_STEPS = 10**7  # `--steps N` evaluates and holds N values: 10**7 is ~100 MB and a few seconds
-STEP_LIMIT = 2**31  # schedules are exact for steps < 2**31 (int32 steps)
+STEP_LIMIT = 2**31  # steps are int32 unless jax_enable_x64 is on
+STEP_LIMIT_X64 = 2**63
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("optax_lrs")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        import optax_lrs
+
+        return getattr(optax_lrs, "__version__", "unknown")
+
+
+class _Version(argparse.Action):
+    """`--version`: looked up only when asked for (importlib.metadata, else `optax_lrs.__version__`)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"optax-lrs {_version()}")
+        parser.exit(0)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -26,12 +51,52 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def signature(fn: Any) -> str:
+    """`(init_value, decay_steps, alpha=0.0)`: the parameters and defaults, without type annotations."""
+    parts, star = [], False
+    for p in inspect.signature(fn).parameters.values():
+        if p.kind is p.VAR_POSITIONAL:
+            parts.append(f"*{p.name}")
+            star = True
+        elif p.kind is p.VAR_KEYWORD:
+            parts.append(f"**{p.name}")
+        else:
+            if p.kind is p.KEYWORD_ONLY and not star:
+                parts.append("*")
+                star = True
+            parts.append(p.name if p.default is p.empty else f"{p.name}={p.default!r}")
+    return f"({', '.join(parts)})"
+
+
+# names in a parameter's annotation that mean it takes a schedule or code, not a value
+_CODE_TYPES = {"Callable", "Schedule"}
+
+
+def usable_from_spec(fn: Any) -> bool:
+    """Whether a SPEC `name:key=value,...` can build schedule `fn` from values alone.
+
+    Decided by the signature: every parameter is named (no `**hyperparams`, which `from_fn` takes
+    with its function) and annotated with value types (numbers, strings, flags, lists or mappings of
+    numbers). A parameter annotated `Any` (a schedule or a number: `binary`, `shift`, `clip`...),
+    `Schedule` (`warmup`) or `Callable` (`join_schedules`, `select`, `from_fn`) takes schedules or code:
+    such compositions are built in Python, or read from a config file that `to_config` wrote.
+    """
+    for p in inspect.signature(fn).parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.annotation is p.empty:
+            return False
+        text = str(p.annotation).strip()
+        if text == "Any" or _CODE_TYPES & set(re.findall(r"\w+", text)):
+            return False
+    return True
+
+
 def _cmd_list(args) -> int:
     import optax_lrs as o
 
     for name in o.available():
         fn = getattr(o, name)
-        print(f"{name}{inspect.signature(fn)}")
+        if usable_from_spec(fn):
+            print(f"{name}{signature(fn)}")
     return 0
 
 
@@ -41,7 +106,9 @@ def _cmd_show(args) -> int:
     if args.name not in o.available():
         raise ValueError(f"show: unknown schedule {args.name!r} (see `optax-lrs list`)")
     fn = getattr(o, args.name)
-    print(f"{args.name}{inspect.signature(fn)}\n")
+    print(f"{args.name}{signature(fn)}\n")
+    if not usable_from_spec(fn):
+        print("(takes schedules or a function: build it in Python or from a to_config file, not a SPEC)\n")
     print(inspect.getdoc(fn))
     return 0
 
@@ -93,22 +160,119 @@ def save_figure(fig, out: str | Path, fmt: str) -> None:
         plt.close(fig)
 
 
-def _schedules(args) -> dict:
+_DRIVE = re.compile(r"[A-Za-z]:[\\/]")
+
+
+def is_file_spec(spec: str) -> bool:
+    """Whether a SPEC names a config file rather than `name:key=value,...`.
+
+    A file is a SPEC that ends in a config suffix (.json, .yaml, .yml), or whose part before the first
+    ":" holds a path separator or a dot (`runs/a`, `missing.cfg`: schedule names have neither), or
+    that is an existing path other than a schedule's name.
+    """
+    from optax_lrs._base import available
+    from optax_lrs._spec import CONFIG_SUFFIXES
+
+    name = spec.partition(":")[0]
+    seps = {"/", os.sep, os.altsep} - {None}
+    return (
+        spec.endswith(CONFIG_SUFFIXES)
+        or any(sep in name for sep in seps)
+        or "." in name
+        or bool(_DRIVE.match(spec))
+        or (name not in available() and os.path.lexists(spec))
+    )
+
+
+def _check_file(spec: str) -> None:
+    from optax_lrs._spec import CONFIG_SUFFIXES
+
+    path = Path(spec)
+    try:
+        if not path.exists():
+            raise ValueError(f"config file {spec!r}: no such file")
+        if path.is_dir():
+            raise ValueError(f"config file {spec!r}: is a directory")
+    except OSError as e:  # a name the OS refuses (too long, ...)
+        raise ValueError(f"config file {spec!r}: cannot be read: {e.strerror or e}") from None
+    if not spec.endswith(CONFIG_SUFFIXES):
+        raise ValueError(f"config file {spec!r} must end in {', '.join(CONFIG_SUFFIXES)}")
+
+
+def _one_schedule(where: str, sched: Any) -> None:
+    """Refuse a batch (a list where a number belongs): `table` and `plot` draw one schedule per SPEC."""
+    import numpy as np
+
+    from optax_lrs._base import _REGISTRY, Schedule
+    from optax_lrs._config import _encode
+
+    containers = _REGISTRY[sched.name].containers if sched.name in _REGISTRY else {}
+    for key, value in sched.params().items():
+        children = value if isinstance(value, (list, tuple)) else [value]
+        if any(isinstance(c, Schedule) for c in children):
+            for c in children:
+                if isinstance(c, Schedule):
+                    _one_schedule(where, c)
+        elif key not in containers and np.ndim(value) > 0 and not isinstance(value, (dict, str)):
+            raise ValueError(
+                f"{where}{sched.name}: {key} must be one number, got {_encode(value)} (a list makes a batch "
+                "of schedules; give one SPEC per schedule)"
+            )
+
+
+def _repeated_key(spec: str) -> str | None:
+    from optax_lrs._config import repeated_key
+    from optax_lrs._spec import MAX_CONFIG_BYTES
+
+    try:
+        with open(spec, "rb") as f:
+            text = f.read(MAX_CONFIG_BYTES + 1).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None  # parse reports it
+    return None if len(text) > MAX_CONFIG_BYTES else repeated_key(text, yaml_text=not spec.endswith(".json"))
+
+
+def _schedule(spec: str, allow_code: bool) -> Any:
     from optax_lrs._spec import parse
 
-    return {spec: parse(spec, allow_code=args.allow_code) for spec in args.specs}
+    if not is_file_spec(spec):
+        sched = parse(spec, allow_code=allow_code)
+        _one_schedule("", sched)
+        return sched
+    _check_file(spec)
+    where = f"config file {spec!r}: "
+    try:
+        sched = parse(spec, allow_code=allow_code)
+    except ValueError:
+        repeated = _repeated_key(spec)  # a repeated key explains a missing or unknown parameter better
+        if repeated:
+            raise ValueError(f"{where}{repeated}") from None
+        raise
+    repeated = _repeated_key(spec)
+    if repeated:
+        raise ValueError(f"{where}{repeated}")
+    _one_schedule(where, sched)
+    return sched
+
+
+def _schedules(args) -> dict:
+    return {spec: _schedule(spec, args.allow_code) for spec in args.specs}
 
 
 def _steps(text: str):
-    """`--steps N` (steps 0..N-1) or `--steps 0,10,100` (those steps)."""
+    """`--steps N` (steps 0..N-1) or `--steps 0,10,100` (those steps): each < 2**31, or with x64 < 2**63."""
     import numpy as np
+
+    from optax_lrs._base import int_dtype
 
     parts = [p.strip() for p in text.split(",") if p.strip()]
     # isascii: str.isdigit also accepts digits such as "²" that int() refuses
     if not parts or not all(p.isascii() and p.isdigit() for p in parts):
         raise ValueError(f"--steps must be N or a comma-separated list of steps >= 0, got {text!r}")
-    # 10 digits hold every step < 2**31; longer ones skip int(), which refuses 4300 digits
-    steps = [int(p) if len(p) <= 10 else STEP_LIMIT for p in parts]
+    x64 = int_dtype() == np.int64
+    limit = STEP_LIMIT_X64 if x64 else STEP_LIMIT
+    # 19 digits hold every step < 2**63; longer ones skip int(), which refuses 4300 digits
+    steps = [int(p) if len(p) <= 19 else limit for p in parts]
     if len(parts) == 1 and "," not in text:
         if steps[0] <= 0:
             raise ValueError(f"--steps must be a positive number of steps, got {text!r}")
@@ -117,9 +281,15 @@ def _steps(text: str):
         return np.arange(steps[0])
     if len(steps) > MAX_STEPS:
         raise ValueError(f"--steps lists more than {MAX_STEPS} steps")
-    if max(steps) >= STEP_LIMIT:
-        raise ValueError(f"--steps must each be < 2**31 = {STEP_LIMIT}, got {parts[steps.index(max(steps))]}")
-    return np.array(steps)
+    if max(steps) >= limit:
+        big = parts[steps.index(max(steps))]
+        if x64:
+            raise ValueError(f"--steps must each be < 2**63 = {limit}, got {big}")
+        raise ValueError(
+            f"--steps must each be < 2**31 = {limit} (int32 steps), got {big}; for longer runs "
+            "set JAX_ENABLE_X64=1 (int64 steps)"
+        )
+    return np.array(steps, dtype=np.int64)
 
 
 def _cmd_plot(args) -> int:
@@ -127,7 +297,7 @@ def _cmd_plot(args) -> int:
 
     matplotlib.use("Agg")
 
-    from optax_lrs.plotting import label, plot
+    from optax_lrs.plotting import labels, plot
 
     fmt = Path(args.output).suffix.lower()[1:]
     if fmt not in ("png", "pdf", "svg"):
@@ -135,7 +305,7 @@ def _cmd_plot(args) -> int:
     out = check_output("plot: -o", args.output)
     scheds = _schedules(args)
     steps = _steps(args.steps)
-    ax = plot({label(s, width=80): s for s in scheds.values()}, steps, log=args.log)
+    ax = plot(dict(zip(labels(list(scheds.values()), width=80), scheds.values())), steps, log=args.log)
     save_figure(ax.figure, out, fmt)
     print(f"wrote {out}")
     return 0
@@ -144,6 +314,7 @@ def _cmd_plot(args) -> int:
 def _cmd_table(args) -> int:
     import csv
 
+    from optax_lrs._config import shortest
     from optax_lrs.plotting import values
 
     scheds = _schedules(args)
@@ -152,7 +323,8 @@ def _cmd_table(args) -> int:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["step", *scheds])
     for i, t in enumerate(steps):
-        writer.writerow([int(t), *(f"{c[i]:.9g}" for c in cols)])
+        # the shortest decimal that reads back as the same float32 (0.1, not 0.100000001)
+        writer.writerow([int(t), *(repr(shortest(c[i])) for c in cols)])
     return 0
 
 
@@ -268,16 +440,27 @@ def _cmd_bench(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="optax-lrs", description="Learning-rate schedules for JAX/Optax.")
+    parser.add_argument("--version", action=_Version, help="print optax-lrs's version and exit")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    sub.add_parser("list", help="every public schedule with its signature").set_defaults(func=_cmd_list)
+    list_help = "every schedule a SPEC can build, with its parameters"
+    list_desc = (
+        f"{list_help}. Compositions that take schedules or a function (warmup, join_schedules, select, "
+        "from_fn, binary, ...; see `optax-lrs show NAME`) are left out: build them in Python or in a "
+        "config file written by to_config."
+    )
+    sub.add_parser("list", help=list_help, description=list_desc).set_defaults(func=_cmd_list)
     show = sub.add_parser("show", help="a schedule's signature, docstring and formula")
     show.add_argument("name")
     show.set_defaults(func=_cmd_show)
     spec_help = (
         "name:key=value,... (e.g. cosine_decay_schedule:init_value=0.1,decay_steps=1000; values are "
-        "Python literals) or a JSON/YAML file written from to_config"
+        "Python literals) or a JSON/YAML file written from to_config (a SPEC with a path separator "
+        "or a dot before its first ':' is a file)"
     )
-    steps_help = f"N (steps 0..N-1, N <= {MAX_STEPS}) or a list such as 0,10,100 (each step < 2**31)"
+    steps_help = (
+        f"N (steps 0..N-1, N <= {MAX_STEPS}) or a list such as 0,10,100 (each step < 2**31; with "
+        "JAX_ENABLE_X64=1, < 2**63)"
+    )
     allow_help = (
         "let SPECs and config files name Python functions for from_fn (fn=module:qualname), which "
         "are then imported and run; without it such a config is refused. Only for configs you trust"

@@ -50,39 +50,103 @@ def values(sched: Any, steps: Any) -> np.ndarray:
     ).copy()
 
 
-def label(sched: Any, width: int = 110) -> str:
-    """A readable one-line label: the name and the hyperparameters that differ from the defaults.
-
-    Example:
-      >>> import optax_lrs as lrs
-      >>> label(lrs.cosine_decay_schedule(0.1, 1000))
-      'cosine_decay_schedule(init_value=0.1, decay_steps=1000)'
-    """
-    if not isinstance(sched, Schedule):
-        return getattr(sched, "__name__", type(sched).__name__)
+def _args(sched: Schedule) -> list[tuple[str, str, bool]]:
+    """`(name, text, is_default)` for each hyperparameter, nested schedules shown by their labels."""
     import optax_lrs
 
     ctor = getattr(optax_lrs, sched.name, None)
-    params = sched.params()
+    defaults = {}
     if ctor is not None:
         defaults = {
             k: p.default
             for k, p in inspect.signature(ctor).parameters.items()
             if p.default is not inspect.Parameter.empty
         }
-        params = {k: v for k, v in params.items() if not _equal(v, defaults.get(k, _MISSING))}
-    text = f"{sched.name}(" + ", ".join(f"{k}={format_value(v)}" for k, v in params.items()) + ")"
-    return text if len(text) <= width else text[: width - 1] + "…"
+    out = []
+    for k, v in sched.params().items():
+        if isinstance(v, Schedule):
+            text = _text(v, _args(v))
+        elif isinstance(v, (list, tuple)) and v and all(isinstance(x, Schedule) for x in v):
+            text = "[" + ", ".join(_text(x, _args(x)) for x in v) + "]"
+        else:
+            text = format_value(v)
+        out.append((k, text, _equal(v, defaults.get(k, _MISSING))))
+    return out
+
+
+def _text(sched: Schedule, args: list[tuple[str, str, bool]], width: int | None = None) -> str:
+    """`name(k=v, ...)` with the non-default `args` in their order, as many whole ones as fit in
+    `width` (then `…` in place of the rest)."""
+    parts = [f"{k}={text}" for k, text, default in args if not default]
+    text = f"{sched.name}(" + ", ".join(parts) + ")"
+    if width is None or len(text) <= width:
+        return text
+    while parts:  # never cut inside a parameter: leave out whole ones from the end
+        parts.pop()
+        text = f"{sched.name}(" + ", ".join([*parts, "…"]) + ")"
+        if len(text) <= width:
+            break
+    return text
+
+
+def label(sched: Any, width: int = 110) -> str:
+    """A readable one-line label: the name and the hyperparameters that differ from the defaults.
+
+    Parameters that do not fit in `width` characters are left out whole, with `…` in their place.
+
+    Example:
+      >>> import optax_lrs as lrs
+      >>> label(lrs.cosine_decay_schedule(0.1, 1000))
+      'cosine_decay_schedule(init_value=0.1, decay_steps=1000)'
+      >>> label(lrs.one_cycle_schedule(0.1, 1000, pct_start=0.25))
+      'one_cycle_schedule(max_value=0.1, total_steps=1000, pct_start=0.25)'
+    """
+    return labels([sched], width)[0]
+
+
+def labels(scheds: Any, width: int = 110) -> list[str]:
+    """Labels for schedules overlaid in one plot, each at most `width` characters when it can be.
+
+    A label names the hyperparameters that differ from the defaults, and first those that differ
+    between the schedules of the same name (shown even where one holds its default), so that these
+    survive when parameters must be left out (whole, with `…`; never cut). Equal labels get ` #2`, ...
+
+    Example:
+      >>> import optax_lrs as lrs
+      >>> labels([lrs.one_cycle_schedule(0.1, 1000, div_factor=7.0), lrs.one_cycle_schedule(0.1, 1000)], 42)
+      ['one_cycle_schedule(div_factor=7.0, …)', 'one_cycle_schedule(div_factor=25.0, …)']
+    """
+    scheds = list(scheds)
+    args = [_args(s) if isinstance(s, Schedule) else None for s in scheds]
+    out = []
+    for sched, mine in zip(scheds, args):
+        if mine is None:
+            out.append(getattr(sched, "__name__", type(sched).__name__))
+            continue
+        texts = [dict((k, t) for k, t, _ in a) for s, a in zip(scheds, args) if a and s.name == sched.name]
+        differ = {k for k, text, _ in mine if any(t.get(k) != text for t in texts)}
+        first = [(k, text, False) for k, text, _ in mine if k in differ]
+        out.append(_text(sched, first + [a for a in mine if a[0] not in differ], width))
+    seen: dict[str, int] = {}
+    for i, text in enumerate(out):
+        seen[text] = seen.get(text, 0) + 1
+        if seen[text] > 1:
+            out[i] = f"{text} #{seen[text]}"
+    return out
 
 
 _MISSING = object()
 
 
 def _equal(value: Any, default: Any) -> bool:
-    if default is _MISSING:
+    """Whether a stored hyperparameter is its default (a float32 0.3 is the default 0.3)."""
+    if default is _MISSING or isinstance(value, Schedule):
         return False
     try:
-        return bool(np.all(np.asarray(value) == np.asarray(default))) and np.ndim(value) == np.ndim(default)
+        v, d = np.asarray(value), np.asarray(default)
+        if v.dtype.kind == "f" and d.dtype.kind in "iuf":
+            d = d.astype(v.dtype)
+        return v.shape == d.shape and bool(np.all(v == d))
     except (TypeError, ValueError):
         return False
 
@@ -97,6 +161,9 @@ def plot(
     **line_kwargs: Any,
 ) -> Any:
     """Plot one schedule, or several from a dict of label -> schedule, over `steps`; returns the Axes.
+
+    The legend goes under the axes, below the x label, so that it covers no curve (`fig.tight_layout()`
+    or `savefig(..., bbox_inches="tight")` make room for it; `ax.legend()` puts it back inside).
 
     Args:
       sched_or_dict: a schedule (labelled with its name and non-default hyperparameters) or a mapping
@@ -134,5 +201,25 @@ def plot(
     if title:
         ax.set_title(title)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
+    _legend_below(ax)
     return ax
+
+
+def _legend_below(ax: Any) -> None:
+    """The legend under the axes, below the x tick labels and the x label, so that it covers no curve
+    (`tight_layout` or `bbox_inches="tight"` make room for it)."""
+    import matplotlib as mpl
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.transforms import offset_copy
+
+    rc = mpl.rcParams
+
+    def height(size: Any) -> float:  # a line of text, in points
+        return 1.25 * FontProperties(size=size).get_size_in_points()
+
+    below = (
+        max(rc["xtick.major.size"], 0) + rc["xtick.major.pad"] + height(rc["xtick.labelsize"])
+        + rc["axes.labelpad"] + height(rc["axes.labelsize"]) + 4
+    )  # fmt: skip
+    anchor = offset_copy(ax.transAxes, fig=ax.figure, y=-below, units="points")
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=anchor)

@@ -25,11 +25,20 @@ def cli(*args):
     )
 
 
-def test_list_shows_every_schedule_with_signature(capsys):
+def test_list_shows_the_spec_schedules_with_plain_signatures(capsys):
     assert o.cli.main(["list"]) == 0
-    out = capsys.readouterr().out
-    assert len(out.splitlines()) == len(o.available())
-    assert "cosine_decay_schedule(init_value: 'jax.typing.ArrayLike', decay_steps" in out
+    lines = capsys.readouterr().out.splitlines()
+    assert "cosine_decay_schedule(init_value, decay_steps, alpha=0.0, exponent=1.0)" in lines
+    assert (
+        "cyclic_schedule(base_value, max_value, step_size_up, step_size_down=None, mode='triangular', "
+        "gamma=1.0)" in lines
+    )
+    assert not any("ArrayLike" in line or ": " in line for line in lines)
+    names = {line.partition("(")[0] for line in lines}
+    assert {"constant_schedule", "multistep_decay", "sgdr_schedule", "wsd_schedule"} <= names
+    # what takes schedules or a function cannot be a name:key=value SPEC (see test_text_output.py)
+    assert not names & {"binary", "select", "from_fn", "warmup", "join_schedules", "shift", "clip"}
+    assert names < set(o.available())
 
 
 def test_demo_quick_writes_outputs(tmp_path):
@@ -91,8 +100,15 @@ def test_plot_writes_a_real_png(tmp_path):
 def test_show_prints_signature_docstring_and_formula(capsys):
     assert o.cli.main(["show", "cosine_decay_schedule"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("cosine_decay_schedule(init_value")
-    assert "value(t) = init_value" in out and "Args:" in out
+    assert out.startswith("cosine_decay_schedule(init_value, decay_steps, alpha=0.0, exponent=1.0)\n\n")
+    assert "value(t) = init_value" in out and "Args:" in out and "ArrayLike" not in out.splitlines()[0]
+
+
+def test_show_says_when_a_schedule_cannot_be_a_spec(capsys):
+    assert o.cli.main(["show", "warmup"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "warmup(schedule, warmup_steps, init_value=0.0, mode='linear', shift=True)"
+    assert "takes schedules or a function" in lines[2]
 
 
 @pytest.fixture
@@ -121,6 +137,25 @@ def bad_files(tmp_path, monkeypatch):
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     (tmp_path / "binary.json").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "binary.yaml").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "nul.yaml").write_bytes(b"schedule: constant_schedule\x00\x01\nparams: {value: 1}\n")
+    (tmp_path / "binary.cfg").write_bytes(bytes(range(256)))
+    (tmp_path / "dup.json").write_text(
+        '{"schedule": "cosine_decay_schedule", "params": {"init_value": 0.1, "decay_steps": 10, '
+        '"decay_steps": 20}}'
+    )
+    (tmp_path / "dup_nested.json").write_text(
+        '{"schedule": "warmup", "params": {"warmup_steps": 3, "schedule": {"schedule": '
+        '"constant_schedule", "params": {"value": 1, "value": 2}}}}'
+    )
+    (tmp_path / "dup.yaml").write_text(
+        "schedule: cosine_decay_schedule\nparams:\n  decay_steps: 10\n  init_value: 0.1\n  decay_steps: 20\n"
+    )
+    (tmp_path / "dup_top.yaml").write_text(
+        "schedule: constant_schedule\nparams: {value: 1}\nschedule: cosine_decay_schedule\n"
+    )
+    grid = o.grid(o.cosine_decay_schedule, init_value=[0.0731, 0.31], decay_steps=37)
+    (tmp_path / "grid.json").write_text(json.dumps(grid.to_config()))
     (tmp_path / "folder.json").mkdir()
     (tmp_path / "folder.png").mkdir()
     (tmp_path / "folder").mkdir()
@@ -152,10 +187,47 @@ BAD = [
     (["table", S, "--steps", "0"], "--steps must be a positive number"),
     (["table", S, "--steps", "10000001"], "--steps N must be at most 10000000, got '10000001'"),
     (["table", S, "--steps", "1000000000"], "--steps N must be at most 10000000"),
-    (["table", S, "--steps", "0,2147483648"], "--steps must each be < 2**31 = 2147483648, got 2147483648"),
+    (
+        ["table", S, "--steps", "0,2147483648"],
+        "--steps must each be < 2**31 = 2147483648 (int32 steps), got 2147483648; for longer runs set "
+        "JAX_ENABLE_X64=1 (int64 steps)",
+    ),
+    (["table", S, "--steps", "4294967296,3"], "got 4294967296; for longer runs set JAX_ENABLE_X64=1"),
     (["table", S, "--steps", "1," + "9" * 5000], "--steps must each be < 2**31"),
     (["table", S], "--steps"),
-    (["table", "missing.yaml", "--steps", "3"], "config file 'missing.yaml': does not exist"),
+    (["table", "missing.yaml", "--steps", "3"], "config file 'missing.yaml': no such file"),
+    # a SPEC with a dot or a path separator before its first ':' is a file, not a schedule name
+    (["table", "missing.cfg", "--steps", "3"], "config file 'missing.cfg': no such file"),
+    (["table", "runs/sched", "--steps", "3"], "config file 'runs/sched': no such file"),
+    (["table", "./cosine_decay_schedule", "--steps", "3"], "'./cosine_decay_schedule': no such file"),
+    (["plot", "nope.yml", "--steps", "3", "-o", "p.png"], "config file 'nope.yml': no such file"),
+    (
+        ["table", "cosine_decay_schedule:init_value=[0.1,0.2],decay_steps=10", "--steps", "3"],
+        "cosine_decay_schedule: init_value must be one number, got [0.1, 0.2] (a list makes a batch",
+    ),
+    (
+        [
+            "table",
+            "warmup_cosine_decay_schedule:init_value=0,peak_value=1,warmup_steps=[3, 4],decay_steps=9",
+            "--steps",
+            "3",
+        ],
+        "warmup_cosine_decay_schedule: warmup_steps must be one number, got [3, 4]",
+    ),
+    (
+        ["plot", "grid.json", "--steps", "3", "-o", "p.png"],
+        "config file 'grid.json': cosine_decay_schedule: init_value must be one number, got [0.0731, 0.31]",
+    ),
+    (["table", "dup.json", "--steps", "3"], "config file 'dup.json': key 'decay_steps' appears twice"),
+    (["table", "dup_nested.json", "--steps", "3"], "'dup_nested.json': key 'value' appears twice"),
+    (
+        ["table", "dup.yaml", "--steps", "3"],
+        "config file 'dup.yaml': key 'decay_steps' appears twice in one mapping (line 5)",
+    ),
+    (["table", "dup_top.yaml", "--steps", "3"], "key 'schedule' appears twice in one mapping (line 3)"),
+    (["table", "binary.yaml", "--steps", "3"], "config file 'binary.yaml': is not UTF-8 text"),
+    (["table", "nul.yaml", "--steps", "3"], "config file 'nul.yaml': is not valid YAML"),
+    (["table", "binary.cfg", "--steps", "3"], "config file 'binary.cfg' must end in .json, .yaml, .yml"),
     (["table", "syntax.yaml", "--steps", "3"], "config file 'syntax.yaml': is not valid YAML: while parsing"),
     (
         ["table", "tag.yaml", "--steps", "3"],
@@ -171,7 +243,7 @@ BAD = [
     (["table", "big.json", "--steps", "3"], "config file 'big.json': is larger than 1048576 bytes"),
     (["table", "binary.json", "--steps", "3"], "config file 'binary.json': is not UTF-8 text"),
     (["table", "folder.json", "--steps", "3"], "config file 'folder.json': is a directory"),
-    (["table", "folder", "--steps", "3"], "config file 'folder' must end in .json, .yaml, .yml"),
+    (["table", "folder", "--steps", "3"], "config file 'folder': is a directory"),
     (["table", "config.txt", "--steps", "3"], "config file 'config.txt' must end in .json"),
     (["table", "unknown.json", "--steps", "3"], "from_config: unknown schedule 'nope'"),
     (["table", "missing.json", "--steps", "3"], "cosine_decay_schedule: missing parameter 'decay_steps'"),

@@ -70,7 +70,7 @@ def test_cli_imports_a_config_function_only_with_allow_code(trap, tmp_path, caps
     assert not marker.exists() and name not in sys.modules
     assert o.cli.main(["table", str(cfg), "--steps", "3", "--allow-code"]) == 0
     assert marker.exists()
-    assert capsys.readouterr().out.splitlines()[1:] == ["0,0.5", "1,0.25", "2,0.166666672"]
+    assert capsys.readouterr().out.splitlines()[1:] == ["0,0.5", "1,0.25", "2,0.16666667"]
 
 
 def test_allowed_functions_by_name_and_by_alias():
@@ -196,3 +196,21 @@ def test_batched_schedule_config_round_trips():
         for T in (97, 37)
     ]
     np.testing.assert_allclose(again(13), expected, rtol=2e-6)
+
+
+@pytest.mark.parametrize(
+    ("text", "yaml_text", "repeated"),
+    [
+        ('{"a": 1, "b": {"c": 2, "c": 3}}', False, "key 'c' appears twice in one mapping"),
+        ('[{"a": 1}, {"a": 2}]', False, None),  # the same key in two mappings is fine
+        ("a: 1\nb:\n  c: 2\n  d: 3\n  c: 4\n", True, "key 'c' appears twice in one mapping (line 5)"),
+        ("a: 1\n'a': 2\n", True, "key 'a' appears twice in one mapping (line 2)"),  # quoting: same key
+        ("a: 1\nb: {a: 2}\n", True, None),
+        ("base: &b {x: 1}\nd:\n  <<: *b\n  x: 2\n", True, None),  # a merge key may be overridden
+        ('{"a": 1, "a": ', False, None),  # not JSON: the loader says so, not this check
+    ],
+)
+def test_repeated_keys_in_config_texts(text, yaml_text, repeated):
+    from optax_lrs._config import repeated_key
+
+    assert repeated_key(text, yaml_text) == repeated
