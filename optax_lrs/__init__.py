@@ -54,6 +54,7 @@ from optax_lrs._decay import (
 from optax_lrs._groups import layerwise_decay, param_groups, scale_by_tree
 from optax_lrs._lrfind import LRFindResult, lr_find
 from optax_lrs._momentum import cyclic_momentum, one_cycle_momentum
+from optax_lrs._partition import combine, named_leaves, partition
 from optax_lrs._piecewise import (
     cosine_onecycle_schedule,
     linear_onecycle_schedule,
@@ -77,6 +78,9 @@ __all__ = [
     "repeat",
     "per_epoch",
     "time_warp",
+    "partition",
+    "combine",
+    "named_leaves",
     "cumulative_product",
     "minimum",
     "maximum",

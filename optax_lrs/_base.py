@@ -8,11 +8,16 @@ parameters (mode strings, flags, opaque callables) are static. Subclasses only d
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import inspect
 import itertools
 import math
 import numbers
+import os
+import sys
+import warnings
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, NoReturn
 
@@ -176,17 +181,47 @@ def as_flag(fn: str, param: str, value: Any) -> bool:
 
 _INT32 = (-(2**31), 2**31 - 1)
 
+# the float arrays warned about last, so that a constructor that converts one argument twice (a
+# compat layer's check, then the schedule it builds) warns once
+_WARNED_FLOAT_COUNTS: collections.deque[weakref.ref] = collections.deque(maxlen=8)
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _warn_float_count(fn: str, param: str, value: Any) -> None:
+    """Warn that a JAX float array given for an integer parameter is rounded: a gradient with
+    respect to it is zero (the case where someone expects one). Python floats and NumPy values
+    are accepted silently."""
+    if any(ref() is value for ref in _WARNED_FLOAT_COUNTS):
+        return
+    try:
+        _WARNED_FLOAT_COUNTS.append(weakref.ref(value))
+    except TypeError:
+        pass  # a list of traced values: warned about each time it is converted
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(
+        f"{fn}: {param} counts steps and is stored as an integer, so the float array given is "
+        "rounded and gradients with respect to it are zero; give an integer, and differentiate only "
+        "the float hyperparameters (see optax_lrs.partition)",
+        UserWarning,
+        stacklevel=level,
+    )
+
 
 def as_leaf(fn: str, param: str, value: Any, kind: str, sequence: bool = False) -> jax.Array:
     """Convert a hyperparameter to an array leaf of its kind ("int" or "float").
 
     A concrete value must be a real number or a real array (a list or tuple only with `sequence`),
     finite in the float dtype ("float") or an integer within int32's range ("int"). Traced values are
-    cast without checks (float counts rounded; out-of-range ones saturate).
+    cast without checks (float counts rounded; out-of-range ones saturate). A JAX float array given
+    for an "int" leaf (concrete or traced) is rounded with a `UserWarning`, since a gradient with
+    respect to it is zero; Python floats and NumPy values that are whole numbers are not warned about.
     """
     if is_traced(value):
         x = jnp.asarray(value)
         if kind == "int" and not jnp.issubdtype(x.dtype, jnp.integer):
+            _warn_float_count(fn, param, value)
             return jnp.round(x).astype(int_dtype())
         if kind == "float" and not jnp.issubdtype(x.dtype, jnp.floating):
             return x.astype(float_dtype())
@@ -197,6 +232,8 @@ def as_leaf(fn: str, param: str, value: Any, kind: str, sequence: bool = False) 
             fail(fn, param, "an integer", value)
         if not np.all((arr >= _INT32[0]) & (arr <= _INT32[1])):
             fail(fn, param, "within int32 range [-2**31, 2**31 - 1]", value)
+        if isinstance(value, jax.Array) and jnp.issubdtype(value.dtype, jnp.floating):
+            _warn_float_count(fn, param, value)
         return jnp.asarray(arr.astype(np.int64), dtype=int_dtype())
     if not np.all(np.isfinite(arr)):
         fail(fn, param, "finite", value)
@@ -288,6 +325,54 @@ def clamp_step(step: jax.typing.ArrayLike) -> jax.Array:
     if jnp.issubdtype(t.dtype, jnp.floating):
         t = t.astype(jnp.promote_types(t.dtype, float_dtype()))
     return jnp.maximum(t, jnp.zeros((), t.dtype))
+
+
+def concrete_steps(sched: Schedule, step: Any) -> Any:
+    """`step` ready for the integer dtype: a concrete integer step (a Python int, a NumPy integer, a
+    list of them) that it cannot hold would wrap (int32 unless x64 is on), so a step above its range
+    is a ValueError naming the schedule, and one below reads as the smallest (every negative step
+    reads as 0). Traced steps, JAX arrays (already in a JAX dtype), floats and unsigned NumPy arrays
+    that JAX keeps (they saturate, see `clamp_step`) pass unchanged."""
+    if isinstance(step, (jax.Array, float, bool, np.bool_, np.floating)):
+        return step
+    info = np.iinfo(int_dtype())
+    if isinstance(step, int):
+        if info.min <= step <= info.max:
+            return step
+        values = np.asarray(step, dtype=object)
+    elif isinstance(step, (np.ndarray, np.integer)):
+        dtype = np.asarray(step).dtype
+        if dtype.kind not in "iu" or jax.dtypes.canonicalize_dtype(dtype) == dtype:
+            return step
+        values = np.asarray(step)
+    elif isinstance(step, (list, tuple)):
+        try:
+            values = np.asarray(step)
+        except (ValueError, TypeError, OverflowError):
+            return step  # ragged or not numbers: jax's own error
+        if values.dtype.kind == "O":
+            if not all(isinstance(x, numbers.Integral) for x in values.flat):
+                return step
+        elif values.dtype.kind not in "iu":
+            return step
+    else:
+        return step
+    if values.size == 0:
+        return step
+    obj = values.dtype.kind == "O"
+    top = max(values.flat) if obj else values.max()
+    if top > info.max:
+        hint = "; for longer runs enable 64-bit steps: jax.config.update('jax_enable_x64', True) or "
+        hint += "JAX_ENABLE_X64=1"
+        raise ValueError(
+            f"{sched.name or type(sched).__name__}: step must be at most 2**{info.bits - 1} - 1 = "
+            f"{info.max} (int{info.bits} steps), got {int(top)}{hint if info.bits == 32 else ''}"
+        )
+    if isinstance(step, int):
+        return info.min
+    if (min(values.flat) if obj else values.min()) < info.min:
+        return np.maximum(values, info.min).astype(np.int64)
+    return step
 
 
 def _evaluate(sched: Schedule, step: jax.typing.ArrayLike) -> jax.Array:
@@ -411,9 +496,12 @@ class Schedule:
         return jnp.zeros(jnp.shape(t), int_dtype())
 
     def __call__(self, step: jax.typing.ArrayLike) -> jax.Array:
+        """The value at `step` (elementwise). Integer steps are int32 unless x64 is on, so a concrete
+        integer step of 2**31 or more is a ValueError; for longer runs enable 64-bit steps with
+        `jax.config.update("jax_enable_x64", True)` or `JAX_ENABLE_X64=1`."""
         if isinstance(step, jax.core.Tracer):
             return _evaluate(self, step)
-        return _evaluate_jit(self, step)
+        return _evaluate_jit(self, concrete_steps(self, step))
 
     def cycle_index(self, step: jax.typing.ArrayLike) -> jax.Array:
         """The integer index of the cycle that `step` falls in (elementwise, integer dtype).
@@ -432,7 +520,7 @@ class Schedule:
         """
         if isinstance(step, jax.core.Tracer):
             return _cycle(self, step)
-        return _cycle_jit(self, step)
+        return _cycle_jit(self, concrete_steps(self, step))
 
     # configs, repr, equality --------------------------------------------------------------------
 
@@ -472,42 +560,57 @@ class Schedule:
             return id(self)
         return hash((treedef, tuple(np.asarray(x).tobytes() for x in leaves)))
 
-    # composition ---------------------------------------------------------------------------------
+    # arithmetic ----------------------------------------------------------------------------------
+    #
+    # `s * c`, `c - s`, `1 / s`, `-s`: composites built by `binary`. A constant operand may be a
+    # number or a real array, concrete or traced (`s * lr` inside `jax.jit` or `jax.vmap`): it becomes
+    # a leaf of the composite, so gradients reach it. NumPy defers its operators to these
+    # (`__array_ufunc__ = None`) instead of building object arrays of schedules.
+
+    __array_ufunc__ = None
 
     def __mul__(self, other: Any) -> Schedule:
-        from optax_lrs._compose import _binary
-
-        return _binary("mul", self, other)
+        return _arithmetic("mul", self, other)
 
     def __rmul__(self, other: Any) -> Schedule:
-        from optax_lrs._compose import _binary
-
-        return _binary("mul", other, self)
+        return _arithmetic("mul", other, self)
 
     def __add__(self, other: Any) -> Schedule:
-        from optax_lrs._compose import _binary
-
-        return _binary("add", self, other)
+        return _arithmetic("add", self, other)
 
     def __radd__(self, other: Any) -> Schedule:
-        from optax_lrs._compose import _binary
-
-        return _binary("add", other, self)
+        return _arithmetic("add", other, self)
 
     def __sub__(self, other: Any) -> Schedule:
-        from optax_lrs._compose import _binary
-
-        return _binary("sub", self, other)
+        return _arithmetic("sub", self, other)
 
     def __rsub__(self, other: Any) -> Schedule:
-        from optax_lrs._compose import _binary
-
-        return _binary("sub", other, self)
+        return _arithmetic("sub", other, self)
 
     def __truediv__(self, other: Any) -> Schedule:
-        from optax_lrs._compose import _binary
+        return _arithmetic("div", self, other)
 
-        return _binary("div", self, other)
+    def __rtruediv__(self, other: Any) -> Schedule:
+        return _arithmetic("div", other, self)
+
+    def __neg__(self) -> Schedule:
+        return _arithmetic("mul", -1.0, self)
+
+    def __pos__(self) -> Schedule:
+        return self
+
+
+def _arithmetic(op: str, left: Any, right: Any) -> Schedule:
+    """`binary(op, left, right)`, or NotImplemented for an operand that is no schedule, callable,
+    number or real array (so that Python raises its TypeError)."""
+    for x in (left, right):
+        if isinstance(x, (bool, np.bool_, str, bytes)):
+            return NotImplemented
+        if not (isinstance(x, (Schedule, jax.Array, np.ndarray, np.generic)) or is_number(x) or callable(x)):
+            return NotImplemented
+    from optax_lrs._compose import binary
+
+    return binary(op, left, right)
 
 
 # --------------------------------------------------------------------------------------------------

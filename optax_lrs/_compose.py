@@ -273,14 +273,6 @@ def _make_binary(fn: str, op: str, left: tuple[str, Any], right: tuple[str, Any]
     return _Binary(op, a, b)
 
 
-def _binary(op: str, left: Any, right: Any) -> Schedule:
-    if not (isinstance(left, Schedule) or is_number(left) or callable(left)):
-        return NotImplemented
-    if not (isinstance(right, Schedule) or is_number(right) or callable(right)):
-        return NotImplemented
-    return binary(op, left, right)
-
-
 # --------------------------------------------------------------------------------------------------
 
 
@@ -530,18 +522,13 @@ def cumulative_product(schedule: Any, length: int) -> Schedule:
       [1.0, 0.5, 0.125, 0.0009765625, 0.0009765625]
     """
     fn = "cumulative_product"
-    if is_traced(length) or not _is_count(length, 1):
-        fail(fn, "length", "an integer >= 1 (a static array length)", length)
+    rule = "a concrete integer in [1, 2**31 - 1] (a static array length)"
+    if is_traced(length) or isinstance(length, (bool, np.bool_)) or np.ndim(length) != 0:
+        fail(fn, "length", rule, length)
+    check(fn, "length", length, rule, lambda a: (a == np.round(a)) & (a >= 1) & (a <= 2**31 - 1))
     length = int(length)
     schedule = as_schedule(fn, "schedule", schedule)
     return _CumulativeProduct.from_args(fn, locals())
-
-
-def _is_count(x, least):
-    try:
-        return float(x) == int(x) and int(x) >= least and not isinstance(x, bool)
-    except (TypeError, ValueError):
-        return False
 
 
 class _Staircase(_Remap):

@@ -154,3 +154,133 @@ def test_traced_hyperparameters_stay_finite():
         jnp.array([0.5, 1.0, 3.0])
     )
     assert np.all(np.isfinite(out))
+
+
+# --------------------------------------------------------------------------------------------------
+# arithmetic: unary operators, reflected division, array operands (concrete and traced)
+
+T = np.arange(0, 60)
+RAMP = o.linear_schedule(0.5, 0.0731, 37)  # in [0.0731, 0.5]: safe to divide by
+
+
+def ramp_np(t):
+    return 0.5 + (0.0731 - 0.5) * np.minimum(t, 37) / 37
+
+
+ATOL = dict(rtol=2e-6, atol=1e-8)  # float32 rounding of the ramp and of one operation
+
+
+def test_unary_and_reflected_operators():
+    np.testing.assert_allclose((1.0 / RAMP)(T), 1.0 / ramp_np(T), **ATOL)
+    np.testing.assert_allclose((0.0731 / RAMP)(T), 0.0731 / ramp_np(T), **ATOL)
+    np.testing.assert_allclose((-RAMP)(T), -ramp_np(T), **ATOL)
+    np.testing.assert_allclose((0.3 - -RAMP)(T), 0.3 + ramp_np(T), **ATOL)
+    np.testing.assert_allclose((RAMP - 0.3)(T), ramp_np(T) - 0.3, **ATOL)
+    np.testing.assert_allclose((2 / (RAMP + 1) - RAMP)(T), 2 / (ramp_np(T) + 1) - ramp_np(T), **ATOL)
+    assert +RAMP is RAMP
+    assert (-RAMP).cycle_index(100) == 0
+    with pytest.raises(ValueError, match=r"binary: right must be nonzero \(it divides\), got 0.0"):
+        RAMP / 0.0
+    with pytest.raises(ValueError, match=r"binary: right must be nonzero \(it divides\), got 0.0"):
+        RAMP / jnp.float32(0.0)
+    for bad in ("0.1", None, True, [0.1]):
+        with pytest.raises(TypeError):
+            RAMP * bad
+        with pytest.raises(TypeError):
+            bad / RAMP
+
+
+@pytest.mark.parametrize(
+    "c", [jnp.float32(0.0731), np.float32(0.0731), np.float64(0.0731), np.array(0.0731)], ids=type
+)
+def test_array_constants_on_either_side(c):
+    for s in (c * RAMP, RAMP * c, c / RAMP, RAMP - c, c + RAMP):
+        assert isinstance(s, o.Schedule), type(s)  # not a NumPy object array of schedules
+    np.testing.assert_allclose((c * RAMP)(T), 0.0731 * ramp_np(T), **ATOL)
+    np.testing.assert_allclose((RAMP * c)(T), 0.0731 * ramp_np(T), **ATOL)
+    np.testing.assert_allclose((c / RAMP)(T), 0.0731 / ramp_np(T), **ATOL)
+    np.testing.assert_allclose((c - RAMP)(T), 0.0731 - ramp_np(T), **ATOL)
+
+
+def test_traced_operands_under_jit_and_vmap():
+    lr = 0.0731
+    out = jax.jit(lambda lr: (RAMP * lr)(jnp.asarray(T)))(lr)
+    np.testing.assert_allclose(out, lr * ramp_np(T), **ATOL)
+    out = jax.jit(lambda lr: (lr / RAMP - lr)(jnp.asarray(T)))(lr)
+    np.testing.assert_allclose(out, lr / ramp_np(T) - lr, **ATOL)
+    lrs = np.array([0.0731, 0.37, 1.9])
+    out = jax.jit(jax.vmap(lambda lr: (-(lr * RAMP) + lr)(jnp.asarray(T))))(lrs)
+    np.testing.assert_allclose(out, lrs[:, None] * (1 - ramp_np(T)[None, :]), **ATOL)
+
+
+@pytest.mark.parametrize("t", [0, 11, 37, 50])
+def test_gradient_reaches_the_constant_operand(t):
+    lr = 0.0731
+    grads = [
+        jax.grad(lambda lr: (RAMP * lr)(t))(lr),
+        jax.grad(lambda lr: (lr / RAMP)(t))(lr),
+        jax.grad(lambda lr: (RAMP / lr)(t))(lr),
+        jax.grad(lambda lr: (-(RAMP - lr))(t))(lr),
+        jax.jit(jax.grad(lambda lr: (lr * lr * RAMP)(t)))(lr),
+    ]
+    r = ramp_np(t)
+    np.testing.assert_allclose(grads, [r, 1 / r, -r / lr**2, 1.0, 2 * lr * r], rtol=3e-6)
+
+
+# --------------------------------------------------------------------------------------------------
+# steps beyond the integer dtype
+
+LONG = [
+    2**31,
+    3_000_000_000,
+    [5, 2**31],
+    np.array([5, 3_000_000_000]),
+    np.int64(2**31),
+    np.array([2**32 + 5], np.uint64),
+]
+
+
+@pytest.mark.skipif(jax.config.jax_enable_x64, reason="x64 is on: steps are int64")
+@pytest.mark.parametrize("step", LONG, ids=repr)
+def test_steps_past_int32_are_an_error_without_x64(step):
+    s = o.exponential_decay(0.0731, 1_000_000_007, 0.5)
+    for call in (s, s.cycle_index):
+        with pytest.raises(ValueError) as info:
+            call(step)
+        msg = str(info.value)
+        assert msg.startswith("exponential_decay: step must be at most 2**31 - 1 = 2147483647"), msg
+        assert f"got {int(np.max(step))}" in msg
+        assert "jax.config.update('jax_enable_x64', True)" in msg and "JAX_ENABLE_X64=1" in msg
+    np.testing.assert_allclose(s(2**31 - 1), 0.0731 * 0.5 ** ((2**31 - 1) / 1_000_000_007), rtol=2e-6)
+    np.testing.assert_allclose(s(np.array([2**31 - 1], np.int64)), s(2**31 - 1))
+
+
+@pytest.mark.parametrize(
+    "step", [-3_000_000_000, -(2**31) - 1, [-(2**40), -1], np.array([-(2**31) - 5, -37])]
+)
+def test_steps_below_int32_read_as_zero(step):
+    # every negative step reads as 0, however negative (not wrapped to a large positive step)
+    s = o.linear_schedule(0.0731, 0.5, 37)
+    np.testing.assert_array_equal(s(step), np.full(np.shape(step), np.float32(0.0731)))
+
+
+def test_steps_past_int32_under_x64():
+    t = [2**31, 3_000_000_000, 2**31 + 999_983]
+    with jax.enable_x64(True):
+        e = o.exponential_decay(0.0731, 1_000_000_007, 0.5)
+        expected = 0.0731 * 0.5 ** (np.array(t, np.float64) / 1_000_000_007)
+        for step in (t, np.array(t, np.int64)):
+            np.testing.assert_allclose(e(step), expected, rtol=1e-13)
+        np.testing.assert_allclose(e(3_000_000_000), expected[1], rtol=1e-13)
+        # a ramp that starts just below 2**31: integer steps past it are exact
+        lin = o.linear_schedule(0.0731, 0.5, 1_000_003, transition_begin=2**31 - 37)
+        begin = 2**31 - 37
+        expected = 0.0731 + (0.5 - 0.0731) * np.clip((np.array(t) - begin) / 1_000_003, 0, 1)
+        np.testing.assert_allclose(lin(t), expected, rtol=1e-13)
+        cyc = o.cosine_decay_restarts(0.0731, 37, t_mul=1.0)
+        np.testing.assert_array_equal(cyc.cycle_index(t), np.array(t) // 37)
+        np.testing.assert_allclose(
+            cyc(t), 0.0731 * 0.5 * (1 + np.cos(np.pi * (np.array(t) % 37) / 37)), rtol=1e-12
+        )
+        with pytest.raises(ValueError, match=r"exponential_decay: step must be at most 2\*\*63 - 1"):
+            e(2**63)
