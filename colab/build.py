@@ -207,97 +207,377 @@ fig.tight_layout()"""),
 ]
 
 MIGRATION = [
-    new_markdown_cell("""# Migrating from Keras, PyTorch, MXNet and optax
+    new_markdown_cell("""# Migrating from Keras, PyTorch, timm, Hugging Face, MXNet and optax
 
-Each section puts the other library's schedule code next to ours and shows the numbers equal
-(`np.testing.assert_allclose` at float32 rounding). Step conventions: Keras and optax count optimizer
-steps from 0; PyTorch's `scheduler.step()` is called after each epoch/step, so its value after `k` calls is
-ours at step `k`; MXNet's `FactorScheduler` is evaluated at `num_update` (counted from 1 in its optimizers)."""),
+`optax_lrs.compat` has every schedule of these libraries under its own name, with its parameter names and
+defaults: `from optax_lrs.compat import torch as ct` then `ct.StepLR(0.1, step_size=7, gamma=0.31)`. Each
+returns an ordinary optax_lrs `Schedule` (jit, vmap, `to_config` work as for any other), built from the core
+schedules and their composition. Each section below runs the library's own code next to ours and
+**asserts** that the numbers are equal, over a range of steps that contains every boundary (warmup ends,
+drops, restarts, the end of the decay) and, where the library can be asked directly, steps far past the end.
+
+There is no optimizer to read the base rate from, so it is the first argument (`lr`, `learning_rate`).
+Our step is optax's update count, 0 on the first update. The step translations:
+
+| library | what it does | so ours at step `k` is |
+|---|---|---|
+| Keras 3, optax | the optimizer calls `schedule(t)` with its update count, 0 on the first update | theirs at `k` |
+| PyTorch | `optimizer.step(); scheduler.step()`, once per update or once per epoch | the lr the optimizer holds before update `k`; epoch schedulers take `steps_per_epoch=n` |
+| timm | `step_update(num_updates)` after each update (`t_in_epochs=False`), or `step(epoch + 1)` after each epoch | the lr before update `k`; `steps_per_epoch=n` for per-epoch schedulers |
+| Hugging Face | a `LambdaLR` the `Trainer` steps after each update | `learning_rate · lr_lambda(k)` |
+| MXNet | its optimizer passes `num_update` = 1 on the first update | its lr at `num_update = k + 1` |
+
+**Tolerance.** Ours computes in float32 (unit roundoff 6e-8); torch, timm, transformers and MXNet compute
+in float64 Python floats, Keras in float32. Every comparison is
+`np.testing.assert_allclose(ours, theirs, rtol=5e-6, atol=2e-7 * lr)`: a few float32 roundings, amplified
+by the steepest curves (tanh tails, a polynomial near its end), stay below 5e-6 relative, and values near
+zero that are differences of numbers the size of the rate get 2e-7 of it absolute. A translation one step
+off fails it: at a drop, a warmup's end or a restart the values differ by the jump itself (the MXNet section
+shows one)."""),
     new_code_cell(INSTALL),
     new_code_cell("""import os
 
-os.environ.setdefault("KERAS_BACKEND", "jax")
+os.environ.setdefault("KERAS_BACKEND", "jax")  # before Keras is imported
+import importlib.util
+import json
+import math
+import sys
+import types
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
 import numpy as np
 import optax
+import torch
 
 import optax_lrs as lrs
 
-steps = np.arange(0, 1000)
+RTOL = 5e-6  # float32 rounding, see above
+ATOL = 2e-7  # times the peak learning rate
 
 
-def same(ours, theirs, rtol=2e-6, atol=1e-9):
-    np.testing.assert_allclose(np.asarray(ours, np.float64), np.asarray(theirs, np.float64), rtol=rtol, atol=atol)
-    print("equal at", len(np.asarray(theirs)), "steps; max |difference| =",
-          float(np.max(np.abs(np.asarray(ours, np.float64) - np.asarray(theirs, np.float64)))))"""),
-    new_markdown_cell("## optax: the same names and parameters (a drop-in)"),
-    new_code_cell("""# optax
-theirs = optax.warmup_cosine_decay_schedule(0.0, 1e-3, 100, 1000, end_value=1e-5)
-# optax_lrs: same call; also vmappable over every hyperparameter, a pytree, printable
-ours = lrs.warmup_cosine_decay_schedule(0.0, 1e-3, 100, 1000, end_value=1e-5)
-same(ours(steps), [theirs(int(t)) for t in steps])
-print(ours)"""),
-    new_markdown_cell("## Keras 3"),
-    new_code_cell("""try:
-    import keras
-except ImportError:
-    keras = None
-    print("keras is not installed: pip install keras")
-
-if keras is not None:
-    # Keras
-    k_cos = keras.optimizers.schedules.CosineDecay(0.1, decay_steps=500, alpha=0.01, warmup_target=None)
-    k_exp = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=100, decay_rate=0.5, staircase=True)
-    k_pw = keras.optimizers.schedules.PiecewiseConstantDecay([200, 600], [0.1, 0.01, 0.001])
-    # optax_lrs
-    same(lrs.cosine_decay_schedule(0.1, 500, alpha=0.01)(steps), [float(k_cos(t)) for t in steps])
-    same(lrs.exponential_decay(0.1, 100, 0.5, staircase=True)(steps), [float(k_exp(t)) for t in steps])
-    # Keras's PiecewiseConstantDecay switches *after* a boundary (step > b): ours switches at b, so shift by 1
-    same(lrs.piecewise_constant_schedule(0.1, {201: 0.1, 601: 0.1})(steps), [float(k_pw(t)) for t in steps])"""),
-    new_markdown_cell("## PyTorch"),
-    new_code_cell("""try:
-    import torch
-except ImportError:
-    torch = None
-    print("torch is not installed: pip install torch")
+def every_step(upto, far=()):
+    # steps 0 .. upto - 1 (every boundary of the cases below lies in there), then a few far steps
+    return np.array([*range(upto), *far], np.int64)
 
 
-def torch_values(make, n, lr):
-    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
-    sched = make(opt)
-    out = []
-    for _ in range(n):
-        out.append(opt.param_groups[0]["lr"])
+def same(name, ours, steps, theirs, lr):
+    # ours (an optax_lrs Schedule) at `steps` equals `theirs` (the library's numbers) to float32 rounding
+    # (the steps are padded to one length, so that the arrays of every case share compiled operations)
+    padded = np.pad(np.asarray(steps), (0, -len(steps) % 2048), mode="edge")
+    got = np.asarray(ours(jnp.asarray(padded, jnp.int32)), np.float64)[: len(steps)]
+    want = np.asarray(theirs, np.float64)
+    np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL * lr, err_msg=name)
+    worst = np.max(np.abs(got - want)) / lr
+    span = f"{len(want):4d} steps ({steps[0]}..{steps[-1]})"
+    print(f"{name:<44} equal at {span}, max |ours - theirs| / lr = {worst:.1e}")"""),
+    new_markdown_cell("""## optax: the same names and parameters
+
+Every optax schedule is in optax_lrs under its name, with optax's parameters and values (a drop-in), as a
+pytree that vmaps over its hyperparameters."""),
+    new_code_cell("""steps = every_step(1200, far=(10**5, 2**31 - 1))
+CASES = [
+    # optax                                                     optax_lrs: the same call
+    (optax.warmup_cosine_decay_schedule(0.0, 0.0731, 97, 1013, end_value=1e-4),
+     lrs.warmup_cosine_decay_schedule(0.0, 0.0731, 97, 1013, end_value=1e-4)),
+    (optax.exponential_decay(0.0731, 37, 0.61, transition_begin=53, staircase=True, end_value=2e-3),
+     lrs.exponential_decay(0.0731, 37, 0.61, transition_begin=53, staircase=True, end_value=2e-3)),
+    (optax.piecewise_constant_schedule(0.0731, {113: 0.3, 517: 0.47}),
+     lrs.piecewise_constant_schedule(0.0731, {113: 0.3, 517: 0.47})),
+    (optax.polynomial_schedule(0.0731, 1e-4, 1.7, 811, transition_begin=29),
+     lrs.polynomial_schedule(0.0731, 1e-4, 1.7, 811, transition_begin=29)),
+    (optax.cosine_onecycle_schedule(1013, 0.0731, pct_start=0.27),
+     lrs.cosine_onecycle_schedule(1013, 0.0731, pct_start=0.27)),
+]
+for theirs, ours in CASES:
+    same(f"optax.{ours.name}", ours, steps, jax.vmap(theirs)(jnp.asarray(steps, jnp.int32)), lr=0.0731)
+print(CASES[0][1])"""),
+    new_markdown_cell("""## Keras 3 (`keras.optimizers.schedules`, `LearningRateScheduler`)
+
+The same class names and arguments; `name` is accepted and ignored. Keras's optimizer calls its schedule
+inside a jitted function with the update count, so Keras is evaluated here as `jax.jit(jax.vmap(schedule))`.
+The `LearningRateScheduler` callback sets the optimizer's rate at the start of every epoch; ours takes
+`steps_per_epoch` (and, for any Python function, `num_epochs`, over which its values are tabulated)."""),
+    new_code_cell("""import keras
+
+from optax_lrs.compat import keras as ck
+
+K = keras.optimizers.schedules
+steps = every_step(400, far=(10**4, 10**5, 10**6))
+CASES = [
+    # Keras                                                          optax_lrs: the same call
+    (K.CosineDecay(0.0, 113, alpha=0.07, warmup_target=0.0731, warmup_steps=17),
+     ck.CosineDecay(0.0, 113, alpha=0.07, warmup_target=0.0731, warmup_steps=17)),
+    (K.CosineDecayRestarts(0.0731, first_decay_steps=37, t_mul=1.5, m_mul=0.7, alpha=0.01),
+     ck.CosineDecayRestarts(0.0731, first_decay_steps=37, t_mul=1.5, m_mul=0.7, alpha=0.01)),
+    (K.ExponentialDecay(0.0731, decay_steps=23, decay_rate=0.61, staircase=True),
+     ck.ExponentialDecay(0.0731, decay_steps=23, decay_rate=0.61, staircase=True)),
+    (K.InverseTimeDecay(0.0731, decay_steps=19, decay_rate=0.37),
+     ck.InverseTimeDecay(0.0731, decay_steps=19, decay_rate=0.37)),
+    (K.PiecewiseConstantDecay([29, 101], [0.0731, 0.0213, 0.0047]),  # switches after a boundary
+     ck.PiecewiseConstantDecay([29, 101], [0.0731, 0.0213, 0.0047])),
+    (K.PolynomialDecay(0.0731, decay_steps=53, end_learning_rate=0.0011, power=1.7, cycle=True),
+     ck.PolynomialDecay(0.0731, decay_steps=53, end_learning_rate=0.0011, power=1.7, cycle=True)),
+]
+for theirs, ours in CASES:
+    keras_values = jax.jit(jax.vmap(theirs))(jnp.asarray(steps, jnp.int32))
+    same(f"keras {type(theirs).__name__}", ours, steps, keras_values, lr=0.0731)
+
+
+# The LearningRateScheduler callback with a plain Python epoch function (math, not jax.numpy): a step decay
+def step_decay(epoch):
+    return 0.0731 * math.pow(0.53, math.floor((1 + epoch) / 4.0))
+
+
+SPE, EPOCHS = 13, 20  # updates per epoch, epochs
+callback = keras.callbacks.LearningRateScheduler(step_decay)
+keras_opt = keras.optimizers.SGD(0.0731)
+callback.set_model(types.SimpleNamespace(optimizer=keras_opt))  # all the callback uses of its model
+keras_values = []
+for epoch in range(EPOCHS):
+    callback.on_epoch_begin(epoch)
+    keras_values += [float(keras_opt.learning_rate)] * SPE  # the rate of each update of the epoch
+ours = ck.LearningRateScheduler(step_decay, steps_per_epoch=SPE, num_epochs=EPOCHS)
+same("keras LearningRateScheduler", ours, np.arange(SPE * EPOCHS), keras_values, lr=0.0731)"""),
+    new_markdown_cell("""## PyTorch (`torch.optim.lr_scheduler`)
+
+Torch's scheduler is run as training runs it: the rate is read from the optimizer before each update,
+then `optimizer.step()`, then `scheduler.step()` after every update or, for an epoch scheduler, after every
+`steps_per_epoch` updates, where ours takes `steps_per_epoch=` (keyword-only). `CyclicLR` and
+`OneCycleLR` are stepped per update and set the rate themselves (no `lr`); their momentum is a schedule
+of its own, `CyclicMomentum` / `OneCycleMomentum`, compared here with the optimizer's `momentum`.
+`SequentialLR` takes our schedules where torch takes schedulers. `MultiplicativeLR`'s running product is
+tabulated over `num_epochs` (an argument torch does not have). `ReduceLROnPlateau` is a gradient
+transformation (see `04_transforms.ipynb`)."""),
+    new_code_cell("""from optax_lrs.compat import torch as ct
+
+L = torch.optim.lr_scheduler
+
+
+def torch_lrs(make, updates, steps_per_epoch=1, key="lr", lr=0.1):
+    # torch's training loop: the optimizer's rate (or momentum) before each update
+    weight = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([weight], lr=lr, momentum=0.9)
+    scheduler = make(opt)
+    values = []
+    for k in range(updates):
+        values.append(opt.param_groups[0][key])
+        weight.grad = torch.ones(1)
         opt.step()
-        sched.step()
-    return out
+        if (k + 1) % steps_per_epoch == 0:
+            scheduler.step()
+    return type(scheduler).__name__, values
 
 
-if torch is not None:
-    S = torch.optim.lr_scheduler
-    # PyTorch                                                   # optax_lrs
-    same(torch_values(lambda o: S.StepLR(o, 30, gamma=0.5), 200, 0.1),
-         lrs.step_decay(0.1, 0.5, 30)(np.arange(200)))
-    same(torch_values(lambda o: S.MultiStepLR(o, [50, 120], gamma=0.1), 200, 0.1),
-         lrs.multistep_decay(0.1, [50, 120], 0.1)(np.arange(200)))
-    same(torch_values(lambda o: S.CosineAnnealingWarmRestarts(o, T_0=20, T_mult=2, eta_min=0.001), 300, 0.1),
-         lrs.cosine_annealing_warm_restarts(0.1, 20, period_mult=2, min_value=0.001)(np.arange(300)))
-    same(torch_values(lambda o: S.OneCycleLR(o, max_lr=0.1, total_steps=300), 300, 0.1),
-         lrs.one_cycle_schedule(0.1, 300)(np.arange(300)), rtol=1e-5)"""),
-    new_markdown_cell("""## MXNet
+CASES = [
+    # (PyTorch, on an SGD optimizer with lr=0.1,               optax_lrs,  updates, steps_per_epoch, read)
+    (lambda opt: L.StepLR(opt, step_size=7, gamma=0.31),
+     ct.StepLR(0.1, step_size=7, gamma=0.31, steps_per_epoch=5), 200, 5, "lr"),
+    (lambda opt: L.MultiStepLR(opt, milestones=[31, 13, 32], gamma=0.47),
+     ct.MultiStepLR(0.1, milestones=[31, 13, 32], gamma=0.47), 60, 1, "lr"),
+    (lambda opt: L.ExponentialLR(opt, gamma=0.93),
+     ct.ExponentialLR(0.1, gamma=0.93, steps_per_epoch=3), 90, 3, "lr"),
+    (lambda opt: L.PolynomialLR(opt, total_iters=23, power=1.7),
+     ct.PolynomialLR(0.1, total_iters=23, power=1.7), 40, 1, "lr"),
+    (lambda opt: L.CosineAnnealingLR(opt, T_max=37, eta_min=0.003),  # past T_max it rises again
+     ct.CosineAnnealingLR(0.1, T_max=37, eta_min=0.003), 170, 1, "lr"),
+    (lambda opt: L.CosineAnnealingWarmRestarts(opt, T_0=7, T_mult=2, eta_min=0.001),
+     ct.CosineAnnealingWarmRestarts(0.1, T_0=7, T_mult=2, eta_min=0.001, steps_per_epoch=3), 330, 3, "lr"),
+    (lambda opt: L.CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=11, step_size_down=7,
+                            mode="exp_range", gamma=0.993),
+     ct.CyclicLR(0.01, 0.1, step_size_up=11, step_size_down=7, mode="exp_range", gamma=0.993), 100, 1, "lr"),
+    (lambda opt: L.CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=11, step_size_down=7,
+                            mode="exp_range", gamma=0.993),
+     ct.CyclicMomentum(step_size_up=11, step_size_down=7, mode="exp_range", gamma=0.993), 100, 1, "momentum"),
+    (lambda opt: L.OneCycleLR(opt, max_lr=0.1, total_steps=137, pct_start=0.27, three_phase=True),
+     ct.OneCycleLR(0.1, total_steps=137, pct_start=0.27, three_phase=True), 137, 1, "lr"),
+    (lambda opt: L.OneCycleLR(opt, max_lr=0.1, total_steps=137, pct_start=0.27, three_phase=True),
+     ct.OneCycleMomentum(total_steps=137, pct_start=0.27, three_phase=True), 137, 1, "momentum"),
+    (lambda opt: L.SequentialLR(opt, [L.LinearLR(opt, start_factor=0.1, total_iters=9),
+                                      L.ExponentialLR(opt, gamma=0.93)], milestones=[9]),
+     ct.SequentialLR([ct.LinearLR(0.1, start_factor=0.1, total_iters=9), ct.ExponentialLR(0.1, gamma=0.93)],
+                     milestones=[9]), 40, 1, "lr"),
+    (lambda opt: L.LambdaLR(opt, lambda epoch: 0.95**epoch),
+     ct.LambdaLR(0.1, lambda epoch: 0.95**epoch, steps_per_epoch=4), 80, 4, "lr"),
+    (lambda opt: L.MultiplicativeLR(opt, lambda epoch: 0.97 - 0.001 * epoch),  # a running product: tabulated
+     ct.MultiplicativeLR(0.1, lambda epoch: 0.97 - 0.001 * epoch, num_epochs=60, steps_per_epoch=2),
+     120, 2, "lr"),
+]
+for make, ours, updates, spe, key in CASES:
+    name, values = torch_lrs(make, updates, spe, key)
+    label = f"torch {name}" + (f" ({key})" if key != "lr" else "") + (f", {spe}/epoch" if spe > 1 else "")
+    same(label, ours, np.arange(updates), values, lr=0.1 if key == "lr" else 0.9)"""),
+    new_markdown_cell("""## timm (`timm.scheduler`)
 
-MXNet 1.x needs `numpy<1.24` and does not install beside current JAX, so its code is shown and its
-numbers come from its documented formulas: `FactorScheduler(step, factor, stop_factor_lr, base_lr)` gives
-`max(base_lr * factor ** floor(num_update / step), stop_factor_lr)`, and `MultiFactorScheduler(step=[...],
-factor)` multiplies by `factor` once `num_update` passes each entry."""),
-    new_code_cell("""# MXNet (not run here):
-#   sched = mx.lr_scheduler.FactorScheduler(step=100, factor=0.9, stop_factor_lr=1e-3, base_lr=0.1)
-#   lr = sched(num_update)
-mxnet_factor = np.maximum(0.1 * 0.9 ** np.floor(steps / 100), 1e-3)  # its documented formula
-# optax_lrs
-same(lrs.step_decay(0.1, 0.9, 100, end_value=1e-3)(steps), mxnet_factor)
-# MXNet: MultiFactorScheduler(step=[300, 600], factor=0.5, base_lr=0.1) decays once num_update > each step
-mxnet_multi = 0.1 * 0.5 ** ((steps > 300).astype(int) + (steps > 600))
-same(lrs.multistep_decay(0.1, [301, 601], 0.5)(steps), mxnet_multi)"""),
+timm's schedulers take the optimizer; ours take its rate as the first argument, `learning_rate`, and keep
+timm's other parameters. With `t_in_epochs=True` (timm's default) ours needs `steps_per_epoch`. timm is
+run as its `train.py` runs it: `step_update(num_updates)` after every update, `step(epoch + 1)` after every
+epoch. (Noise, `noise_range_t`, is drawn from a JAX key: the same distribution, not the same draws.)
+
+timm's package `__init__` imports torchvision; its scheduler modules do not, so they are loaded here by
+their file paths (on Colab `pip install timm` is enough for this cell)."""),
+    new_code_cell("""from optax_lrs.compat import timm as cti
+
+
+def load_timm_schedulers():
+    # timm/scheduler/*.py by path, under empty stand-ins for the `timm` and `timm.scheduler` packages
+    spec = importlib.util.find_spec("timm")
+    if spec is None:
+        return None
+    root = Path(spec.origin).parent
+    saved = {name: sys.modules.pop(name, None) for name in ("timm", "timm.scheduler")}
+    for name, path in (("timm", root), ("timm.scheduler", root / "scheduler")):
+        sys.modules[name] = types.ModuleType(name)
+        sys.modules[name].__path__ = [str(path)]
+    try:
+        files = ("cosine_lr", "poly_lr", "step_lr", "multistep_lr")
+        return {f: importlib.import_module(f"timm.scheduler.{f}") for f in files}
+    finally:
+        for name, module in saved.items():
+            sys.modules.pop(name)
+            if module is not None:
+                sys.modules[name] = module
+
+
+def timm_lrs(make, updates, steps_per_epoch=None, lr=0.0731):
+    # timm's train.py: the optimizer's rate before each update; step_update after each, step after each epoch
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    scheduler = make(opt)
+    values = []
+    for k in range(updates):
+        values.append(opt.param_groups[0]["lr"])
+        opt.step()
+        scheduler.step_update(num_updates=k + 1)
+        if steps_per_epoch and (k + 1) % steps_per_epoch == 0:
+            scheduler.step((k + 1) // steps_per_epoch)
+    return type(scheduler).__name__, values
+
+
+TIMM = load_timm_schedulers()
+if TIMM is None:
+    print("timm is not installed (pip install timm): its comparison is skipped")
+else:
+    Cos, Poly = TIMM["cosine_lr"].CosineLRScheduler, TIMM["poly_lr"].PolyLRScheduler
+    Step, MultiStep = TIMM["step_lr"].StepLRScheduler, TIMM["multistep_lr"].MultiStepLRScheduler
+    CASES = [
+        # (timm, on an SGD optimizer with lr=0.0731,          optax_lrs,          updates, steps_per_epoch)
+        (lambda opt: Cos(opt, t_initial=53, lr_min=1e-3, cycle_mul=1.5, cycle_decay=0.7, cycle_limit=3,
+                         warmup_t=11, warmup_lr_init=1e-4, t_in_epochs=False, k_decay=1.3),
+         cti.CosineLRScheduler(0.0731, t_initial=53, lr_min=1e-3, cycle_mul=1.5, cycle_decay=0.7,
+                               cycle_limit=3, warmup_t=11, warmup_lr_init=1e-4, t_in_epochs=False,
+                               k_decay=1.3),
+         400, None),
+        (lambda opt: Step(opt, decay_t=4, decay_rate=0.53, warmup_t=3, warmup_lr_init=3e-3),
+         cti.StepLRScheduler(0.0731, decay_t=4, decay_rate=0.53, warmup_t=3, warmup_lr_init=3e-3,
+                             steps_per_epoch=13), 13 * 20, 13),
+        (lambda opt: MultiStep(opt, decay_t=[17, 41], decay_rate=0.41, warmup_t=5, t_in_epochs=False),
+         cti.MultiStepLRScheduler(0.0731, decay_t=[17, 41], decay_rate=0.41, warmup_t=5, t_in_epochs=False),
+         70, None),
+        (lambda opt: Poly(opt, t_initial=89, power=1.7, lr_min=1e-4, k_decay=1.3, t_in_epochs=False),
+         cti.PolyLRScheduler(0.0731, t_initial=89, power=1.7, lr_min=1e-4, k_decay=1.3, t_in_epochs=False),
+         120, None),
+    ]
+    for make, ours, updates, spe in CASES:
+        name, values = timm_lrs(make, updates, spe)
+        label = f"timm {name}" + (f", {spe}/epoch" if spe else "")
+        same(label, ours, np.arange(updates), values, lr=0.0731)"""),
+    new_markdown_cell("""## Hugging Face transformers (`get_scheduler` and the `get_*_schedule*` functions)
+
+`ch.get_scheduler(learning_rate, name, ...)` takes transformers' arguments after the rate (which comes first
+in place of the optimizer); each `get_*_schedule*` function is there too under its name. transformers returns
+a `LambdaLR` whose rate at step k is `learning_rate · lr_lambda(k)`: that function is asked directly here,
+which also reaches far past the end (the cosine rises again after `num_training_steps`, as in transformers).
+A fractional `num_cycles` (2.3 restarts over 100 steps) keeps its exact period.
+`"reduce_lr_on_plateau"` gives the `reduce_on_plateau` gradient transformation."""),
+    new_code_cell("""import transformers
+
+from optax_lrs.compat import hf as ch
+
+
+def hf_lrs(name, steps, lr, **kwargs):
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    scheduler = transformers.get_scheduler(name, opt, **kwargs)  # a LambdaLR
+    return [lr * scheduler.lr_lambdas[0](int(t)) for t in steps]
+
+
+steps = every_step(320, far=(10**4, 10**6, 2**31 - 1))
+CASES = [
+    # the same arguments to transformers.get_scheduler(name, optimizer, ...), ch.get_scheduler(lr, name, ...)
+    ("linear", dict(num_warmup_steps=10, num_training_steps=137)),
+    ("cosine", dict(num_warmup_steps=13, num_training_steps=113)),
+    ("cosine_with_restarts", dict(num_warmup_steps=10, num_training_steps=110,  # a period of 100 / 2.3 steps
+                                  scheduler_specific_kwargs=dict(num_cycles=2.3))),
+    ("polynomial", dict(num_warmup_steps=7, num_training_steps=119,
+                        scheduler_specific_kwargs=dict(lr_end=1e-4, power=1.7))),
+    ("constant_with_warmup", dict(num_warmup_steps=11)),
+    ("inverse_sqrt", dict(num_warmup_steps=17)),
+    ("cosine_with_min_lr", dict(num_warmup_steps=9, num_training_steps=121,
+                                scheduler_specific_kwargs=dict(min_lr_rate=0.1))),
+    ("warmup_stable_decay", dict(num_warmup_steps=9, num_training_steps=150,
+                                 scheduler_specific_kwargs=dict(num_decay_steps=41, min_lr_ratio=0.05))),
+]
+for name, kwargs in CASES:
+    same(f"transformers {name}", ch.get_scheduler(0.0731, name, **kwargs), steps,
+         hf_lrs(name, steps, 0.0731, **kwargs), lr=0.0731)
+
+# the functions by their own names: transformers.get_linear_schedule_with_warmup(optimizer, 10, 137)
+same("transformers get_linear_schedule_with_warmup", ch.get_linear_schedule_with_warmup(0.0731, 10, 137),
+     steps, hf_lrs("linear", steps, 0.0731, num_warmup_steps=10, num_training_steps=137), lr=0.0731)"""),
+    new_markdown_cell("""## MXNet 1.9.1 (`mxnet.lr_scheduler`)
+
+MXNet 1.x needs `numpy<1.24` and does not install beside current JAX, so its numbers come from a fixture,
+`tests/refs/mxnet_1.9.1.json`, which `tests/refs/make_mxnet_refs.py` wrote from MXNet 1.9.1's own
+schedulers, called as its optimizer calls them (`num_update` = 1, 2, 3, ...). Our step t is MXNet's update
+t + 1. Outside a checkout (on Colab) the fixture is absent and one case's numbers, copied from it, are used.
+
+The old version of this notebook translated `FactorScheduler` as `base_lr · factor^floor(num_update / step)`,
+which drops one update early: MXNet drops *after* update `step` (at update 100 of `step=100, factor=0.9,
+base_lr=0.1` it gives 0.1, that formula 0.09). `compat.mxnet.FactorScheduler` follows MXNet."""),
+    new_code_cell("""from optax_lrs.compat import mxnet as cm
+
+# MXNet:  sched = mx.lr_scheduler.FactorScheduler(step=7, factor=0.83, stop_factor_lr=0.005, base_lr=0.0731,
+#                                                 warmup_steps=5, warmup_begin_lr=0.0123)
+#         lr = sched(num_update)   # num_update = 1 on the first update
+ours = cm.FactorScheduler(step=7, factor=0.83, stop_factor_lr=0.005, base_lr=0.0731,
+                          warmup_steps=5, warmup_begin_lr=0.0123)
+# MXNet's numbers for this case, {num_update: lr}: produced by MXNet 1.9.1 via tests/refs/make_mxnet_refs.py
+# (set "factor_7_stop_warm5_linear" of tests/refs/mxnet_1.9.1.json), copied here for use without the fixture
+MXNET_FACTOR = {1: 0.02446, 2: 0.03662, 4: 0.06094, 5: 0.0731, 7: 0.0731, 8: 0.060673, 14: 0.060673,
+                15: 0.05035859, 98: 0.00648533743953, 99: 0.00538283007481, 105: 0.00538283007481,
+                106: 0.005, 150: 0.005, 10000: 0.005, 1000000: 0.005}
+updates = np.array(list(MXNET_FACTOR))
+same("mxnet FactorScheduler (copied numbers)", ours, updates - 1, list(MXNET_FACTOR.values()), lr=0.0731)
+
+# the old translation, factor^floor(num_update / step), is one update early: the tolerance sees it
+old = 0.0731 * 0.83 ** np.floor(7 / 7)
+print(f"update 7: MXNet {MXNET_FACTOR[7]}, ours {float(ours(6)):.6g}, old translation {old:.6g}")
+assert not np.isclose(old, MXNET_FACTOR[7], rtol=RTOL)
+
+
+def find_fixture():
+    # tests/refs/ of the checkout optax_lrs was installed from (editable), or of a folder above this one
+    roots = [Path(lrs.__file__).resolve().parents[1], Path.cwd(), *Path.cwd().parents]
+    return next((p for p in (r / "tests/refs/mxnet_1.9.1.json" for r in roots) if p.is_file()), None)
+
+
+path = find_fixture()
+if path is None:
+    print("tests/refs/mxnet_1.9.1.json is not here (not a checkout): MXNet's numbers for the case above:")
+    for n, lr in MXNET_FACTOR.items():
+        print(f"  num_update {n:>7}: MXNet {lr:<16} ours (step {n - 1}) {float(ours(n - 1)):.8g}")
+else:
+    fixture = json.loads(path.read_text())
+    assert fixture["mxnet_version"] == "1.9.1"
+    sets = {s["name"]: s for s in fixture["sets"]}
+    case = sets["factor_7_stop_warm5_linear"]
+    copied = dict(zip(case["num_updates"], case["lrs"]))
+    assert all(copied[n] == lr for n, lr in MXNET_FACTOR.items())  # the numbers above are the fixture's
+    for s in fixture["sets"]:
+        # e.g. cm.PolyScheduler(max_update=211, base_lr=0.0731, pwr=1.7, final_lr=0.0012)
+        ours = getattr(cm, s["scheduler"])(**s["kwargs"])
+        peak = max(abs(v) for v in s["lrs"])
+        same(f"mxnet {s['scheduler']} {s['name']}", ours, np.asarray(s["num_updates"]) - 1, s["lrs"], lr=peak)"""),
 ]
 
 
