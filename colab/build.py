@@ -85,6 +85,8 @@ EXAMPLES = {
     "per_epoch": lrs.per_epoch(lrs.step_decay(0.1, 0.5, 2), 100),
     "staircase": lrs.staircase(cos, 100),
     "repeat": lrs.repeat(cos * 1.0, 250, period_mult=1.0, decay=0.7),
+    "time_warp": lrs.time_warp(cos, 1000, 2.5),
+    "cumulative_product": 0.1 * lrs.cumulative_product(lrs.from_fn(lambda t: 1.0 - 0.3 / (t + 50.0)), 1000),
     "select": lrs.select([cos, lrs.step_decay(0.1, 0.5, 200)], 1),
     "from_fn": lrs.from_fn(lambda t, lr: lr / (1.0 + 0.01 * t), lr=0.1),
     "ema_warmup": lrs.ema_warmup(gamma=1.0, power=0.75, max_decay=0.99),
