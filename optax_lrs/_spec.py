@@ -128,10 +128,9 @@ def _load(spec: str) -> Any:
             raise ValueError("is nested too deeply") from None
         except ValueError as e:  # JSONDecodeError, or an integer with thousands of digits
             raise ValueError(f"is not valid JSON: {e}") from None
-    try:
-        import yaml
-    except ImportError:
-        raise ValueError("reading YAML needs PyYAML (pip install pyyaml)") from None
+    from optax_lrs._extras import require
+
+    yaml = require("yaml", feature="reading YAML configs")
     try:
         # safe_load builds no Python objects from tags (!!python/... is refused), only plain data
         return yaml.safe_load(text)

@@ -293,9 +293,9 @@ def _steps(text: str):
 
 
 def _cmd_plot(args) -> int:
-    import matplotlib
+    from optax_lrs._extras import use_file_backend
 
-    matplotlib.use("Agg")
+    use_file_backend()
 
     from optax_lrs.plotting import labels, plot
 
@@ -329,16 +329,10 @@ def _cmd_table(args) -> int:
 
 
 def _cmd_demo(args) -> int:
-    from optax_lrs.demo import run_demo
+    from optax_lrs import demo
 
     check_output("demo: --out", args.out, directory=True)  # before minutes of training
-    steps = 300 if args.quick else 3000
-    rows = run_demo(steps, args.out)
-    print(f"{'schedule':<15}{'final train loss':>18}{'test accuracy':>15}")
-    for r in rows:
-        print(f"{r['schedule']:<15}{r['final_train_loss']:>18.4f}{r['test_accuracy']:>15.4f}")
-    print(f"wrote {args.out}/demo.png and {args.out}/results.csv")
-    return 0
+    return demo.main(args.quick, args.out)
 
 
 FIND_MAX_STEPS = 10**5  # `find --steps`: a range test is a few hundred steps; this bounds the memory
@@ -375,11 +369,12 @@ def _cmd_find(args) -> int:
     out = check_output("find: -o", args.output)  # before the data is loaded and the test compiled
 
     import jax.numpy as jnp
-    import matplotlib
-
-    matplotlib.use("Agg")
     import optax
-    from tqdm import tqdm
+
+    from optax_lrs._extras import require, use_file_backend
+
+    use_file_backend()
+    tqdm = require("tqdm", feature="optax-lrs find").tqdm
 
     from optax_lrs import demo
     from optax_lrs._lrfind import lr_find
@@ -427,6 +422,10 @@ def _cmd_find(args) -> int:
 
 
 def _cmd_bench(args) -> int:
+    from optax_lrs._extras import require
+
+    for module in ("sklearn", "matplotlib"):
+        require(module, feature="optax-lrs bench")
     from optax_lrs.benchmarks import suite
 
     unknown = sorted(set(args.only or ()) - set(suite.GROUPS))

@@ -181,8 +181,9 @@ def plot(
       ('log', 'cosine')
     """
     if ax is None:
-        import matplotlib.pyplot as plt
+        from optax_lrs._extras import require
 
+        plt = require("matplotlib.pyplot", feature="optax_lrs.plot")
         _, ax = plt.subplots(figsize=(8, 4.5))
     if isinstance(sched_or_dict, Mapping):
         if not sched_or_dict:
