@@ -51,6 +51,7 @@ from optax_lrs._decay import (
     step_decay,
     transformer_schedule,
 )
+from optax_lrs._greedy import GreedyLRState, greedy_lr
 from optax_lrs._groups import layerwise_decay, param_groups, scale_by_tree
 from optax_lrs._lrfind import LRFindResult, lr_find
 from optax_lrs._momentum import cyclic_momentum, one_cycle_momentum
@@ -81,6 +82,8 @@ __all__ = [
     "partition",
     "combine",
     "named_leaves",
+    "greedy_lr",
+    "GreedyLRState",
     "cumulative_product",
     "minimum",
     "maximum",

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import optax
 import optax.contrib
 
+from optax_lrs._greedy import GreedyLRState
 from optax_lrs._plateau import ReduceOnPlateauState
 from optax_lrs._transform import KeyPath, find_nodes, path_str
 
@@ -21,7 +22,7 @@ _INJECTED = tuple(
     if hasattr(optax, name)
 )
 # ours, and optax.contrib's, whose `scale` means the same
-_PLATEAU = (ReduceOnPlateauState, optax.contrib.ReduceLROnPlateauState)
+_PLATEAU = (ReduceOnPlateauState, optax.contrib.ReduceLROnPlateauState, GreedyLRState)
 PLATEAU_KEY = "plateau_scale"
 
 

@@ -260,9 +260,27 @@ def test_a_period_past_exact_tick_arithmetic_is_refused():
         build("cosine_with_restarts", 0.1, 0, 2_000_000_007, {"num_cycles": 1.0000001})
 
 
-def test_greedy_is_refused():
-    with pytest.raises(NotImplementedError, match="GreedyLR"):
-        hf.get_scheduler(0.1, "greedy")
+def test_greedy_by_name_is_greedy_lr_and_equals_transformers():
+    """`get_scheduler(lr, "greedy", ...)` is the `greedy_lr` transform; its rate after each metric
+    equals transformers' GreedyLR stepped with the same metrics (the full comparison is
+    tests/test_greedy.py)."""
+    kwargs = {"patience": 2, "factor": 0.73, "min_lr": 0.01, "verbose": False}
+    metrics = [1.0, 2.0, 2.0, 2.0, 0.5, 0.4, 0.3, 0.2, 0.1, 3.0, 3.0, 3.0, 3.0]
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.0731)
+    greedy = transformers.get_scheduler("greedy", opt, scheduler_specific_kwargs=dict(kwargs))
+    expected = []
+    for metric in metrics:
+        greedy.step(metric)
+        expected.append(opt.param_groups[0]["lr"])
+    tx = hf.get_scheduler(0.0731, "greedy", scheduler_specific_kwargs=dict(kwargs))
+    assert isinstance(tx, optax.GradientTransformationExtraArgs)
+    params = jnp.zeros(3)
+    state, ours = tx.init(params), []
+    for metric in metrics:
+        _, state = tx.update(jnp.ones(3), state, params, value=jnp.asarray(metric))
+        ours.append(0.0731 * float(state.scale))
+    assert np.any(np.diff(expected) < 0) and np.any(np.diff(expected) > 0)  # down and up again
+    np.testing.assert_allclose(ours, expected, rtol=1e-6)
 
 
 @pytest.mark.parametrize(

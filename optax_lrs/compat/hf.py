@@ -15,8 +15,8 @@ and round-trips through `to_config`. The translation, common to all:
 - `last_epoch` (resuming a `LambdaLR`) has no equivalent: optax's count carries the position. Only
   its default, -1, is accepted.
 - "reduce_lr_on_plateau" is not a schedule: it returns the `reduce_on_plateau` gradient
-  transformation (see `get_reduce_on_plateau_schedule`). "greedy" (`GreedyLR`) raises
-  `NotImplementedError`: it raises the rate as well as lowering it, which no optax_lrs transform does.
+  transformation (see `get_reduce_on_plateau_schedule`), and "greedy" (`GreedyLR`, which also raises
+  the rate) the `greedy_lr` one.
 - The cosine schedules are cosine pieces repeated with `repeat`; a period that is not a whole number
   of steps ((num_training_steps − num_warmup_steps) / (2·num_cycles) for the cosine wave,
   (num_training_steps − num_warmup_steps) / num_cycles for hard restarts; e.g. 1.37 cycles over 100
@@ -42,6 +42,7 @@ from optax_lrs._compose import binary, join_schedules, repeat, shift
 from optax_lrs._cosine import cosine_decay_schedule
 from optax_lrs._cyclic import inverse_sqrt_schedule, wsd_schedule
 from optax_lrs._decay import constant_schedule, k_decay, linear_schedule, polynomial_schedule
+from optax_lrs._greedy import greedy_lr
 from optax_lrs._plateau import reduce_on_plateau
 from optax_lrs._warmup import warmup
 
@@ -628,20 +629,23 @@ def get_reduce_on_plateau_schedule(
     )
 
 
-def get_greedy_schedule(learning_rate: jax.typing.ArrayLike, **kwargs: Any) -> Any:
-    """transformers' `get_greedy_schedule` (`GreedyLR`): not available.
+def get_greedy_schedule(
+    learning_rate: jax.typing.ArrayLike, **kwargs: Any
+) -> optax.GradientTransformationExtraArgs:
+    """transformers' `get_greedy_schedule` (`GreedyLR`): the `greedy_lr` gradient transformation.
 
-    GreedyLR raises the rate after `patience` improving evaluations (up to `max_lr`), lowers it after
-    `patience` bad ones, and resets to the initial rate after `reset_start` reductions at `min_lr`; the
-    only metric-driven transform of optax_lrs, `reduce_on_plateau`, only lowers it.
-
-    Raises:
-      NotImplementedError: always.
+    transformers: `get_greedy_schedule(optimizer, **kwargs)` builds `GreedyLR(optimizer, mode="min",
+    factor=0.95, patience=10, threshold=1e-6, threshold_mode="abs", cooldown=0, warmup=0,
+    min_lr=1e-3, max_lr=1.0, eps=1e-8, verbose=False, smooth=False, window_size=50, reset_start=500)`,
+    stepped with one metric per evaluation: it lowers the rate after `patience` bad evaluations,
+    raises it after `patience` good ones, and resets it after `reset_start` evaluations stuck at
+    `min_lr`. Here `greedy_lr(learning_rate, **kwargs)` with the same names and defaults (`verbose` is
+    accepted and ignored), chained after the optimizer:
+    `optax.chain(optax.sgd(learning_rate), get_greedy_schedule(learning_rate, ...))`, the metric given
+    as `update(..., value=metric)`; see `optax_lrs.greedy_lr`.
     """
-    raise NotImplementedError(
-        "get_greedy_schedule: GreedyLR (which also raises the learning rate on improvement and resets "
-        "it) has no optax_lrs equivalent; reduce_on_plateau only lowers it"
-    )
+    kwargs.pop("verbose", None)
+    return greedy_lr(learning_rate, **kwargs)
 
 
 # --------------------------------------------------------------------------------------------------
