@@ -1,6 +1,6 @@
 """Cosine schedules: cosine decay, warmup + cosine, warmup + hold + cosine, and cosine with warm
-restarts (Keras SGDR, the seed's epoch-cycle SGDR / PyTorch's CosineAnnealingWarmRestarts, optax's
-`sgdr_schedule`)."""
+restarts (Keras `CosineDecayRestarts`, the epoch-cycle SGDR of the Keras `SGDRScheduler` callback /
+PyTorch's CosineAnnealingWarmRestarts, optax's `sgdr_schedule`)."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def cosine_decay_schedule(
       exponent: >= 0, sharpens (>1) or flattens (<1) the cosine.
 
     References: Loshchilov & Hutter, SGDR (2017); Keras `CosineDecay(initial_learning_rate,
-    decay_steps, alpha)` (with no warmup); MXNet `CosineScheduler`; seed 000's `cosine_decay`.
+    decay_steps, alpha)` (with no warmup); MXNet `CosineScheduler`.
 
     Example:
       >>> s = cosine_decay_schedule(1.0, decay_steps=100)
@@ -122,8 +122,8 @@ def warmup_cosine_decay_schedule(
       end_value: final value.
       exponent: >= 0, as in `cosine_decay_schedule`.
 
-    References: seed 000's `WarmupCosineDecayLRScheduler` (init_value 0, end_value 0); Keras
-    `CosineDecay(..., warmup_target, warmup_steps)`.
+    References: the Keras `WarmupCosineDecayLRScheduler` learning-rate schedule (init_value 0,
+    end_value 0); Keras `CosineDecay(..., warmup_target, warmup_steps)`.
 
     Example:
       >>> s = warmup_cosine_decay_schedule(0.0, 1.0, warmup_steps=10, decay_steps=110)
@@ -175,18 +175,19 @@ def warmup_hold_cosine_decay(
     hold_steps: jax.typing.ArrayLike = 0,
     end_value: jax.typing.ArrayLike = 0.0,
 ) -> Schedule:
-    """Linear warmup, hold at the peak, cosine decay (seed 000's `cosine_decay_with_warmup`).
+    """Linear warmup, hold at the peak, cosine decay (the TF Object Detection API's
+    `cosine_decay_with_warmup`).
 
     For t < W (warmup_steps): init_value + (peak − init) · t / W. For W <= t <= W + H (hold_steps):
     peak_value. Then end + ½(peak − end)(1 + cos(π (t − W − H) / (T − W − H))) until T = total_steps,
-    then end_value (the seed returns 0 there: its end_value is 0).
+    then end_value (`cosine_decay_with_warmup` returns 0 there: its end_value is 0).
 
     Args:
-      peak_value: the seed's `learning_rate_base`.
+      peak_value: `cosine_decay_with_warmup`'s `learning_rate_base`.
       total_steps: T >= warmup_steps + hold_steps.
-      init_value: the seed's `warmup_learning_rate`.
+      init_value: `cosine_decay_with_warmup`'s `warmup_learning_rate`.
       warmup_steps: >= 0.
-      hold_steps: the seed's `hold_base_rate_steps`, >= 0.
+      hold_steps: `cosine_decay_with_warmup`'s `hold_base_rate_steps`, >= 0.
       end_value: value from total_steps on.
 
     Example:
@@ -233,7 +234,7 @@ def cosine_decay_restarts(
     m_mul: jax.typing.ArrayLike = 1.0,
     alpha: jax.typing.ArrayLike = 0.0,
 ) -> Schedule:
-    """Cosine decay with warm restarts (SGDR), the Keras `CosineDecayRestarts` of seed 003.
+    """Cosine decay with warm restarts (SGDR, Loshchilov & Hutter 2016), Keras's `CosineDecayRestarts`.
 
     Cycle i lasts first_decay_steps · t_mul^i steps (fractional lengths allowed) and starts at the sum
     of the previous ones; inside it, with frac the position in the cycle in [0, 1):
@@ -334,8 +335,8 @@ def cosine_annealing_warm_restarts(
     decay: jax.typing.ArrayLike = 1.0,
     steps_per_period_unit: jax.typing.ArrayLike = 1,
 ) -> Schedule:
-    """Cosine annealing with warm restarts in whole period units (seed 000's `SGDRScheduler`,
-    PyTorch's `CosineAnnealingWarmRestarts`).
+    """Cosine annealing with warm restarts in whole period units (the Keras `SGDRScheduler`
+    callback, PyTorch's `CosineAnnealingWarmRestarts`).
 
     Periods are counted in units of `steps_per_period_unit` steps (e.g. epochs): P0 = first_period,
     P(i+1) = ceil(P(i) · period_mult). Inside cycle i, with frac the position in the cycle:
@@ -345,19 +346,19 @@ def cosine_annealing_warm_restarts(
     (every int32 step when period_mult >= ~1.07, and any period_mult when first_period is large), and
     looked up per step by a binary search: phases are exact integer arithmetic up to 2**31 − 1 and
     the first step of every cycle returns its peak. The recurrence is exact decimal arithmetic on
-    period_mult as written (1.2 means 6/5): it equals the seed's float64 loop except where float64
+    period_mult as written (1.2 means 6/5): it equals the callback's float64 loop except where float64
     rounds a decimal product up past an integer (10 · 1.1 = 11.000000000000002 there, a 12-unit
     cycle where decimal arithmetic gives 11). Past the 256th cycle (period_mult within ~10% of 1) a
     coarse table of every 256th cycle and a walk of at most 255 recurrence steps keep every cycle
     exact (slower: that walk runs only when a step lies past the table).
 
     Args:
-      max_value: peak of the first cycle (torch's base lr, the seed's `max_lr`).
-      first_period: P0 in units, > 0 (torch's `T_0`, the seed's `cycle_length`).
-      period_mult: >= 1 (torch's `T_mult`, the seed's `mult_factor`).
-      min_value: floor (torch's `eta_min`, the seed's `min_lr`).
-      decay: factor on the peak per cycle, in [0, 1] (the seed's `lr_decay`).
-      steps_per_period_unit: steps per unit, > 0 (the seed's `steps_per_epoch`; 1 for torch).
+      max_value: peak of the first cycle (torch's base lr, `SGDRScheduler`'s `max_lr`).
+      first_period: P0 in units, > 0 (torch's `T_0`, `SGDRScheduler`'s `cycle_length`).
+      period_mult: >= 1 (torch's `T_mult`, `SGDRScheduler`'s `mult_factor`).
+      min_value: floor (torch's `eta_min`, `SGDRScheduler`'s `min_lr`).
+      decay: factor on the peak per cycle, in [0, 1] (`SGDRScheduler`'s `lr_decay`).
+      steps_per_period_unit: steps per unit, > 0 (`SGDRScheduler`'s `steps_per_epoch`; 1 for torch).
 
     Example:
       >>> s = cosine_annealing_warm_restarts(1.0, 10, period_mult=2.0)

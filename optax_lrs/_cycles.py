@@ -4,8 +4,8 @@ Two rules make cycles grow:
 
 - real cycles (Keras `CosineDecayRestarts`, `repeat`): cycle i lasts `first·mult^i` steps and starts at
   `S_i = first·(mult^i − 1)/(mult − 1)`, a real number; its first step is `ceil(S_i)`;
-- integer cycles (seed 000's `SGDRScheduler`): `P(i+1) = ceil(P(i)·mult)` units, starting at the sum
-  of the previous periods.
+- integer cycles (the Keras `SGDRScheduler` callback): `P(i+1) = ceil(P(i)·mult)` units, starting at
+  the sum of the previous periods.
 
 Neither has a float32 closed form that is exact at every restart (`log`/`pow` miss integer starts by
 an ulp, and float32 cannot hold a start above 2**24), so the first `TABLE_CYCLES` starts are computed
@@ -21,9 +21,9 @@ walk).
 but read as 17/10 (a double word carries the difference), so a cycle that starts at exactly 135 steps
 in decimal arithmetic (50 + 85) starts at step 135, not 136. A start within the double word's own
 rounding (`k·x·4·eps²` for a quantity `x` after `k` operations, ~1e-12·k·x in float32) of an integer
-is that integer. The integer recurrence is therefore exact decimal arithmetic; it equals the seed's
-float64 loop except where float64 itself rounds a decimal product past an integer (`10 · 1.1` is
-`11.000000000000002` in float64, so the seed's loop makes that cycle 12 units long, not 11).
+is that integer. The integer recurrence is therefore exact decimal arithmetic; it equals the float64
+loop of `SGDRScheduler` except where float64 itself rounds a decimal product past an integer
+(`10 · 1.1` is `11.000000000000002` in float64, so that loop makes that cycle 12 units long, not 11).
 
 Every operation of the tables is an IEEE add, multiply, compare or bit mask (no `log`/`exp`), so a table
 built eagerly, under `jit` or under `vmap` (a batch of hyperparameters) holds the same integers; the
@@ -225,7 +225,7 @@ def _next_integer_cycle(carry, mult):
 
 @jax.jit
 def integer_cycles(first: jax.Array, mult: jax.Array):
-    """Table of integer cycles `P(i+1) = ceil(P(i)·mult)` (seed 000's `SGDRScheduler`), in units.
+    """Table of integer cycles `P(i+1) = ceil(P(i)·mult)` (the Keras `SGDRScheduler`), in units.
 
     Returns `(ends, periods, coarse_ends, coarse_periods, mult)`: `ends[i]` is the last unit before
     cycle i (-1 for cycle 0, the integer maximum once the starts pass it; one more entry than

@@ -88,13 +88,15 @@ def step_decay(
       init_value: value at step 0.
       decay_rate: factor per drop, >= 0.
       decay_steps: steps between drops, > 0.
-      offset: added to the step before dividing. The seeds' Keras callbacks use
-        `floor((1 + epoch) / drop)`, i.e. `offset=1` on an epoch index; seed 002's table, PyTorch's
-        `StepLR(step_size, gamma)` (per epoch) and `offset=0` agree.
+      offset: added to the step before dividing. The Keras `step_decay` of Marko Kovacevic's
+        "Learning Rate Schedules in Deep Learning" uses `floor((1 + epoch) / drop)`, i.e. `offset=1`
+        on an epoch index; the Keras CIFAR-10 tutorial's `step_decay` (`floor(epoch / drop)`),
+        PyTorch's `StepLR(step_size, gamma)` (per epoch) and `offset=0` agree.
       end_value: optional floor (MXNet `FactorScheduler`'s `stop_factor_lr`).
 
     References: PyTorch `StepLR`; MXNet `FactorScheduler(step, factor)`, whose 1-based update count n
-    is our step n - 1; Keras `LearningRateScheduler` with the step-decay function of the seeds.
+    is our step n - 1; Keras `LearningRateScheduler` with a `step_decay` function (Marko Kovacevic's
+    "Learning Rate Schedules in Deep Learning", the Keras CIFAR-10 tutorial).
 
     Example:
       >>> s = step_decay(0.1, 0.5, 10)
@@ -288,7 +290,8 @@ def exponential_decay(
     `transition_begin` reads as 0.
 
     References: Keras `ExponentialDecay(initial_learning_rate, decay_steps, decay_rate, staircase)`
-    (= `transition_steps=decay_steps`); seed 002's `tf.compat.v1.train.exponential_decay`.
+    (= `transition_steps=decay_steps`); TF1's `tf.compat.v1.train.exponential_decay` (as cited in
+    Marko Kovacevic's "Learning Rate Schedules in Deep Learning").
 
     Example:
       >>> s = exponential_decay(1.0, transition_steps=10, decay_rate=0.5)
@@ -331,8 +334,8 @@ def natural_exp_decay(
     """Natural exponential decay: value(t) = init_value · exp(−decay_rate · p), p = t / decay_steps
     (floored if `staircase`).
 
-    This is the seeds' `exp_decay` (lr0 · e^(−k·t), with k = decay_rate and t in epochs or steps) and
-    TF1's `natural_exp_decay`.
+    This is the Keras CIFAR-10 tutorial's `exp_decay` and Marko Kovacevic's exponential decay
+    (lr0 · e^(−k·t), with k = decay_rate and t in epochs or steps) and TF1's `natural_exp_decay`.
 
     Args:
       init_value: value at step 0.
@@ -373,7 +376,8 @@ def inverse_time_decay(
     p = t / decay_steps (floored if `staircase`).
 
     References: Keras `InverseTimeDecay(initial_learning_rate, decay_steps, decay_rate, staircase)`;
-    the legacy Keras `SGD(lr, decay=k)` is `inverse_time_decay(lr, k)` per update (seed 002).
+    the legacy Keras `SGD(lr, decay=k)` is `inverse_time_decay(lr, k)` per update (the Keras CIFAR-10
+    tutorial's time-based decay).
 
     Example:
       >>> round(float(inverse_time_decay(0.1, 0.001)(50)), 6)
@@ -510,7 +514,8 @@ def polynomial_decay(
       init_value: value at step 0.
       decay_steps: length of the decay, > 0.
       end_value: final value. Note: Keras `PolynomialDecay`'s default is 1e-4, ours is 0.0.
-      power: exponent >= 0 (seed 000 uses 0.9; MXNet `PolyScheduler`'s `pwr`).
+      power: exponent >= 0 (PyTorch-Encoding's `LR_Scheduler` 'poly' uses 0.9; MXNet
+        `PolyScheduler`'s `pwr`).
       cycle: Keras's `cycle=True`.
 
     Example:
@@ -539,7 +544,7 @@ class _KDecay(Schedule):
         log_x = jnp.log1p(-jnp.where(start, 0.5, r))
         left = jnp.where(start, 1.0, -jnp.expm1(jnp.maximum(self.k, 0.0) * log_x))
         v = (self.init_value - self.end_value) * m.safe_pow(left, self.power) + self.end_value
-        # the seed's formula holds through t = T (power 0 gives init there: 0**0 = 1), end_value after
+        # the k-decay formula holds through t = T (power 0 gives init there: 0**0 = 1), end_value after
         return jnp.where(t > self.decay_steps, self.end_value, v)
 
 
@@ -554,9 +559,9 @@ def k_decay(
     """K-decay (Zhang & Li, 2020): value(t) = (init − end) · (1 − t^k / T^k) ^ power + end for t <= T,
     then `end_value`.
 
-    `k` controls how late the decay bites (k = 1 is polynomial decay); the seed's example uses k = 3
-    and N = power = 4. With power 0 the formula is init_value through t = T (the seed's
-    `0.0 ** 0 == 1.0`) and end_value after it.
+    `k` controls how late the decay bites (k = 1 is polynomial decay); the common `K_decay` example of
+    the paper's schedule uses k = 3 and N = power = 4. With power 0 the formula is init_value through
+    t = T (Python's `0.0 ** 0 == 1.0` in that example) and end_value after it.
 
     Args:
       init_value: L0.
@@ -608,7 +613,7 @@ def exponential_decay_with_burnin(
     min_value: jax.typing.ArrayLike = 0.0,
     staircase: bool = True,
 ) -> Schedule:
-    """Exponential decay after a burn-in (the TF object-detection schedule of seed 000).
+    """Exponential decay after a burn-in (the TF Object Detection API's `exponential_decay_with_burnin`).
 
     value(t) = max(v, min_value), with v = burnin_value (init_value when burnin_value is 0) for
     t < burnin_steps, else init_value · decay_rate ^ ((t − burnin_steps) / decay_steps), the exponent
@@ -659,7 +664,7 @@ def transformer_schedule(
     warmup_steps: jax.typing.ArrayLike = 4000,
     scale: jax.typing.ArrayLike = 1.0,
 ) -> Schedule:
-    """The Transformer ("Noam") schedule of Vaswani et al. (2017), seed 000.
+    """The Transformer ("Noam") schedule of Vaswani et al. (2017).
 
     value(t) = scale · d_model^−½ · min(t^−½, t · warmup_steps^−1.5); 0 at t = 0 (the formula's
     t^−½ is infinite there; the optimizer's first update uses step 0). Peaks at t = warmup_steps.

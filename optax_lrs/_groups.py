@@ -187,7 +187,7 @@ def param_groups(params: Any, rules: Mapping[str, Any], default: Any = 1.0) -> A
     raises `ValueError` (a typo would otherwise train silently at the default rate); a rule shadowed by
     earlier ones is fine.
 
-    Seed 000's `LR_Scheduler` gives the head 10× the base learning rate; with a flax model:
+    PyTorch-Encoding's `LR_Scheduler` gives the head 10× the base learning rate; with a flax model:
 
     Example:
       >>> import jax.numpy as jnp, optax, optax_lrs

@@ -100,8 +100,8 @@ def reset_on_restart(
     `hyperparams` (and `hyperparams_states`) of `inject_hyperparams` states, so the moments restart
     and the schedule does not. Adam's `count` is kept too, so its bias correction does not restart:
     the first update of a cycle uses mu = (1 − b1)·g, nu = (1 − b2)·g² corrected by the running
-    count (as the SGDR restarts of seed 000, which keep one Keras optimizer, do not touch Adam's
-    iteration counter either). The selection is a `jnp.where` per leaf: no branch on values.
+    count (as the restarts of the Keras `SGDRScheduler` callback, which keep one Keras optimizer, do
+    not touch Adam's iteration counter either). The selection is a `jnp.where` per leaf: no branch on values.
 
     Put what must not restart outside the wrapper: `optax.chain(reset_on_restart(adam, s),
     reduce_on_plateau())`, `with_ema(reset_on_restart(adam, s), decay)`,
@@ -194,7 +194,7 @@ def snapshots(
     optimizer: optax.GradientTransformation, schedule: Any, keep: int = 5
 ) -> optax.GradientTransformationExtraArgs:
     """Keep the params after the last update of each of the latest `keep` cycles of `schedule`
-    (snapshot ensembles; seed 000's `SGDRScheduler` weights at the end of each cycle).
+    (snapshot ensembles; the Keras `SGDRScheduler` callback's weights at the end of each cycle).
 
     The update with count t (optax's convention: 0 on the first update) is the last of its cycle
     when `schedule.cycle_index(t + 1) > schedule.cycle_index(t)`; after it, the params it produces

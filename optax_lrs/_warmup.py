@@ -75,8 +75,8 @@ def warmup(
     - "cosine": init_value + (target − init_value) · ½(1 − cos(π p));
     - "exponential": init_value · (target / init_value) ^ p (needs init_value > 0);
     - "constant": init_value (MXNet `warmup_mode='constant'`);
-    - "scale": schedule(t) · p, the ramp of seed 000's `LR_Scheduler` (use `shift=False` there, as
-      the seed does: then the value is continuous at the end of the warmup).
+    - "scale": schedule(t) · p, the ramp of PyTorch-Encoding's `LR_Scheduler` (use `shift=False`
+      there, as it does: then the value is continuous at the end of the warmup).
 
     Args:
       schedule: a Schedule or any callable of the step.

@@ -1,4 +1,4 @@
-"""PyTorch-Encoding's `LR_Scheduler` by its own name (seed 000).
+"""PyTorch-Encoding's `LR_Scheduler` by its own name.
 
 The original (`encoding.utils.LR_Scheduler`) is a callable object that a training loop calls before
 every batch, `scheduler(optimizer, i, epoch)`, and that writes the rate into the optimizer's

@@ -287,7 +287,7 @@ def CosineDecayRestarts(
     alpha: jax.typing.ArrayLike = 0.0,
     name: str = "SGDRDecay",
 ) -> Schedule:
-    """Keras's `CosineDecayRestarts` (SGDR, seed 003).
+    """Keras's `CosineDecayRestarts` (SGDR, Loshchilov & Hutter 2016).
 
     Keras 3: `keras.optimizers.schedules.CosineDecayRestarts(initial_learning_rate,
     first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0, name="SGDRDecay")`.
@@ -362,7 +362,7 @@ def LearningRateScheduler(
     TypeError. Every update of epoch e then uses that value, so the schedule at step t is epoch
     `t // steps_per_epoch`'s value (`per_epoch`). Two ways to build it:
 
-    - `num_epochs` given (any Python function, such as the seeds' `step_decay(epoch)` written with
+    - `num_epochs` given (any Python function, such as Marko Kovacevic's `step_decay(epoch)` written with
       `math.pow` and `math.floor`, and functions of the current rate, `schedule(epoch, lr)`): the
       function is called here exactly as Keras calls it, for epochs 0 .. num_epochs − 1, the rate
       passed on as Keras reads it back from its float32 variable, starting from `learning_rate`
@@ -384,7 +384,8 @@ def LearningRateScheduler(
       num_epochs: tabulate the function over this many epochs (an integer >= 1), or None.
       learning_rate: the optimizer's initial learning rate, for `schedule(epoch, lr)` with num_epochs.
 
-    Example (seed 001's step decay, with 100 updates an epoch):
+    Example (the step decay of Marko Kovacevic's "Learning Rate Schedules in Deep Learning", with 100
+    updates an epoch):
       >>> import math
       >>> def step_decay(epoch):
       ...     return 0.1 * math.pow(0.5, math.floor((1 + epoch) / 10.0))
@@ -433,7 +434,8 @@ def legacy_sgd_decay(
     """The `decay` argument of the legacy Keras optimizers: `learning_rate / (1 + decay · t)`.
 
     Keras 2 / `tf.keras.optimizers.legacy`: `SGD(learning_rate=0.01, momentum=0.0, nesterov=False,
-    decay=0.0)` (`lr=` in old code, as in seed 002's `SGD(lr=0.1, momentum=0.5, decay=0.002)`), and
+    decay=0.0)` (`lr=` in old code, as in the Keras CIFAR-10 tutorial's
+    `SGD(lr=0.1, momentum=0.5, decay=0.002)`), and
     the same `decay` on every legacy optimizer (Adam, RMSprop, ...): each update uses
     `lr_t = learning_rate / (1 + decay · iterations)`, iterations being 0 on the first update. Keras 3
     ignores `decay` (with a warning). Translation: `inverse_time_decay(learning_rate, decay)`; use it
@@ -446,7 +448,7 @@ def legacy_sgd_decay(
         the same factor: then `learning_rate * inverse_time_decay(1.0, decay)`).
       decay: >= 0.
 
-    Example (seed 002's time-based decay per update):
+    Example (the Keras CIFAR-10 tutorial's time-based decay per update):
       >>> s = legacy_sgd_decay(0.1, decay=0.002)
       >>> [round(float(s(t)), 6) for t in (0, 500, 1000)]
       [0.1, 0.05, 0.033333]

@@ -1,5 +1,5 @@
-"""MXNet 1.9.1's `mxnet.lr_scheduler` by its own names (seed 004): `FactorScheduler`,
-`MultiFactorScheduler`, `PolyScheduler`, `CosineScheduler`.
+"""MXNet 1.9.1's `mxnet.lr_scheduler` by its own names (see MXNet's tutorial "Schedule Learning
+Rate"): `FactorScheduler`, `MultiFactorScheduler`, `PolyScheduler`, `CosineScheduler`.
 
 Each returns an ordinary optax_lrs `Schedule` built from the core schedules, so it jits, vmaps over
 every hyperparameter and round-trips through `to_config`. The translation, common to all four:
@@ -112,7 +112,8 @@ def FactorScheduler(
       warmup_begin_lr: where the warmup starts, <= base_lr.
       warmup_mode: 'linear' or 'constant'.
 
-    Example (seed 004: `scheduler(1), scheduler(250), scheduler(251), scheduler(501)` is
+    Example (MXNet's "Schedule Learning Rate" tutorial: `scheduler(1), scheduler(250),
+    scheduler(251), scheduler(501)` is
     `(1, 1, 0.5, 0.25)`):
       >>> s = FactorScheduler(step=250, factor=0.5, base_lr=1.0)
       >>> [float(s(n - 1)) for n in (1, 250, 251, 501)]
@@ -144,7 +145,8 @@ def MultiFactorScheduler(
 
     At update n (1 on the first update), after the warmup: base_lr · factor^(number of s in `step`
     with n > s). With optax's step t = n − 1 that is `multistep_decay(base_lr, step, factor)(t)`:
-    seed 004's "the 250th iteration is 1, the 251st is 0.5" is our step 249 -> 1, step 250 -> 0.5.
+    MXNet's "Schedule Learning Rate" tutorial's "the 250th iteration is 1, the 251st is 0.5" is our
+    step 249 -> 1, step 250 -> 0.5.
     As in `FactorScheduler`, the drops count from the first update, not from the end of the warmup.
 
     Args:
@@ -206,7 +208,7 @@ def PolyScheduler(
       warmup_begin_lr: where the warmup starts, <= base_lr.
       warmup_mode: 'linear' or 'constant'.
 
-    Example (seed 004: from 1 to 0.001 at iteration 800, then 0.001):
+    Example (MXNet's "Schedule Learning Rate" tutorial: from 1 to 0.001 at iteration 800, then 0.001):
       >>> s = PolyScheduler(max_update=800, base_lr=1.0, pwr=2, final_lr=1e-3)
       >>> [round(float(s(n - 1)), 6) for n in (1, 400, 800, 900)]
       [0.997504, 0.25075, 0.001, 0.001]
@@ -245,7 +247,8 @@ def CosineScheduler(
       warmup_begin_lr: where the warmup starts, <= base_lr.
       warmup_mode: 'linear' or 'constant'.
 
-    Example (seed 004's cosine with a linear warmup from 0 over 100 updates):
+    Example (MXNet's "Schedule Learning Rate" tutorial: cosine with a linear warmup from 0 over 100
+    updates):
       >>> s = CosineScheduler(max_update=800, base_lr=1.0, final_lr=1e-3, warmup_steps=100)
       >>> [round(float(s(n - 1)), 6) for n in (1, 50, 99, 100, 450, 800)]
       [0.01, 0.5, 0.99, 1.0, 0.5005, 0.001]

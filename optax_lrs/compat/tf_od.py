@@ -1,4 +1,4 @@
-"""The TensorFlow Object Detection API's learning-rate functions by their own names (seed 000):
+"""The TensorFlow Object Detection API's learning-rate functions by their own names:
 `exponential_decay_with_burnin` and `cosine_decay_with_warmup` from
 `object_detection/utils/learning_schedules.py`.
 
@@ -43,7 +43,7 @@ def exponential_decay_with_burnin(
     min_learning_rate: jax.typing.ArrayLike = 0.0,
     staircase: bool = True,
 ) -> Schedule:
-    """Exponential decay after a burn-in period at a fixed rate (TF Object Detection, seed 000).
+    """Exponential decay after a burn-in period at a fixed rate (TF Object Detection API).
 
     Original: `exponential_decay_with_burnin(global_step, learning_rate_base,
     learning_rate_decay_steps, learning_rate_decay_factor, burnin_learning_rate=0.0, burnin_steps=0,
@@ -105,8 +105,8 @@ def cosine_decay_with_warmup(
     warmup_steps: jax.typing.ArrayLike = 0,
     hold_base_rate_steps: jax.typing.ArrayLike = 0,
 ) -> Schedule:
-    """Linear warmup, an optional hold at the base rate, then cosine decay to 0 (TF Object Detection,
-    seed 000).
+    """Linear warmup, an optional hold at the base rate, then cosine decay to 0 (TF Object Detection
+    API).
 
     Original: `cosine_decay_with_warmup(global_step, learning_rate_base, total_steps,
     warmup_learning_rate=0.0, warmup_steps=0, hold_base_rate_steps=0)`, with W = warmup_steps,
