@@ -436,7 +436,9 @@ def per_epoch(
     fn = "per_epoch"
     check(fn, "steps_per_epoch", steps_per_epoch, "> 0", lambda a: a > 0)
     check(fn, "ticks", ticks, "an integer >= 1", lambda a: (a >= 1) & (a == np.floor(a)))
-    rule = "< 2**31 with steps_per_epoch (use x64 beyond)"
+    steps_per_epoch = as_leaf(fn, "steps_per_epoch", steps_per_epoch, "int")
+    ticks = as_leaf(fn, "ticks", ticks, "int")
+    rule = "such that steps_per_epoch · ticks < 2**31 (use x64 beyond)"
     check(fn, "ticks", ticks, rule, lambda k, p: _int32_product_fits(k, p), (steps_per_epoch,))
     schedule = as_schedule(fn, "schedule", schedule)
     return _PerEpoch.from_args(fn, locals())
@@ -449,9 +451,19 @@ class _TimeWarp(_Remap):
 
     def inner_step(self, t):
         steps = m.at_least_one(self.steps)
-        # T · (t/T)^k from the integer ratio; the warp ends at T (T^k / T^k = 1), identity after it
-        warped = m.fl(steps) * m.safe_pow(m.progress(t, steps), jnp.maximum(self.k, 0.0))
-        return jnp.where(t >= steps, m.fl(t), warped)
+        # T · (t/T)^k from the integer ratio; the warp ends at T (T^k / T^k = 1)
+        return m.fl(steps) * m.safe_pow(m.progress(t, steps), jnp.maximum(self.k, 0.0))
+
+    def _after(self, t):
+        return t >= m.at_least_one(self.steps)
+
+    def restart_index(self, t):
+        # from T on the inner schedule reads the step itself, as an integer (exact past 2**24)
+        warped = self.schedule.restart_index(self.inner_step(t))
+        return jnp.where(self._after(t), self.schedule.restart_index(t), warped)
+
+    def value(self, t):
+        return jnp.where(self._after(t), self.schedule(t), self.schedule(self.inner_step(t)))
 
 
 @register()
@@ -523,7 +535,7 @@ def cumulative_product(schedule: Any, length: int) -> Schedule:
     """
     fn = "cumulative_product"
     rule = "a concrete integer in [1, 2**31 - 1] (a static array length)"
-    if is_traced(length) or isinstance(length, (bool, np.bool_)) or np.ndim(length) != 0:
+    if length is None or is_traced(length) or isinstance(length, (bool, np.bool_)) or np.ndim(length) != 0:
         fail(fn, "length", rule, length)
     check(fn, "length", length, rule, lambda a: (a == np.round(a)) & (a >= 1) & (a <= 2**31 - 1))
     length = int(length)
@@ -632,12 +644,12 @@ def repeat(
     check(fn, "period_mult", period_mult, ">= 1", lambda a: a >= 1)
     check(fn, "decay", decay, "in [0, 1]", lambda a: (a >= 0) & (a <= 1))
     check(fn, "ticks", ticks, "an integer >= 1", lambda a: (a >= 1) & (a == np.floor(a)))
-    rule = "< 2**31 with period (period · ticks is the largest tick product; use x64 beyond)"
-    check(fn, "ticks", ticks, rule, lambda k, p: _int32_product_fits(k, p), (period,))
     schedule = as_schedule(fn, "schedule", schedule)
     period = as_leaf(fn, "period", period, "int")
     period_mult = as_leaf(fn, "period_mult", period_mult, "float")
     ticks = as_leaf(fn, "ticks", ticks, "int")
+    rule = "such that period · ticks < 2**31 (the largest tick product; use x64 beyond)"
+    check(fn, "ticks", ticks, rule, lambda k, p: _int32_product_fits(k, p), (period,))
     cycles = real_cycle_table(period, period_mult)
     return _Repeat.from_args(fn, locals())
 

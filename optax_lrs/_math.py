@@ -114,7 +114,8 @@ def remaining(t: jax.Array, steps: jax.typing.ArrayLike) -> jax.Array:
     near it (what powers below 1 need), exactly 1 at t = 0."""
     steps = at_least_one(steps)
     left = steps - jnp.minimum(t, steps).astype(jnp.result_type(t, steps))
-    return jnp.where(t >= steps, 0.0, fl(left) / fl(steps))
+    # exact ends: XLA divides a vector by a scalar through its reciprocal, so T / T can miss 1
+    return jnp.where(t >= steps, 0.0, jnp.where(t <= 0, 1.0, fl(left) / fl(steps)))
 
 
 def progress(t: jax.Array, steps: jax.typing.ArrayLike) -> jax.Array:

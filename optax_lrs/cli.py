@@ -500,7 +500,8 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         nargs="+",
         metavar="GROUP",
-        help="run only these groups (elementwise, grids, pieces, training, eager, devices, transforms, sweep)",
+        help="run only these groups (elementwise, grids, pieces, training, eager, devices, transforms, "
+        "sweep)",
     )
     bench.set_defaults(func=_cmd_bench)
     args = parser.parse_args(argv)

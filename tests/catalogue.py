@@ -10,6 +10,7 @@ import dataclasses
 from typing import Any
 
 import jax.numpy as jnp
+import numpy as np
 
 import optax_lrs as o
 
@@ -263,10 +264,26 @@ CASES = [
     Case("clip", dict(schedule=_cos(init_value=1.0, decay_steps=30), min_value=0.2, max_value=0.8)),
     Case("shift", dict(schedule=_cos(init_value=1.0, decay_steps=30), steps=12)),
     Case("per_epoch", dict(schedule=o.step_decay(1.0, 0.5, 3), steps_per_epoch=7)),
+    # epochs of 7/3 steps
+    Case("per_epoch", dict(schedule=o.step_decay(0.731, 0.61, 3), steps_per_epoch=7, ticks=3)),
     Case("staircase", dict(schedule=_cos(init_value=1.0, decay_steps=60), every=9)),
     Case(
         "repeat", dict(schedule=_cos(init_value=1.0, decay_steps=20), period=20, period_mult=1.5, decay=0.7)
     ),
+    # a cosine restarting every 37.5 steps
+    Case("repeat", dict(schedule=_cos(init_value=0.731, decay_steps=75), period=75, ticks=2)),
+    Case(
+        "repeat",
+        dict(
+            schedule=_cos(init_value=0.731, decay_steps=41), period=41, period_mult=1.37, decay=0.83, ticks=3
+        ),
+        vmap={"period_mult": [1.37, 1.61]},
+    ),
+    Case("time_warp", dict(schedule=_cos(init_value=0.731, decay_steps=53), steps=53, k=1.7)),
+    Case("time_warp", dict(schedule=o.inverse_time_decay(0.731, 0.37, 13), steps=61, k=0.43)),
+    # `length` is static (an array shape): a NumPy integer, which the generic suite does not take for a
+    # numeric hyperparameter to vmap over; the constant factor is the number it batches instead
+    Case("cumulative_product", dict(schedule=0.9731, length=np.int64(37))),
     Case("ema_warmup", dict(gamma=1.3, power=0.71, max_decay=0.9731)),
     Case("ema_warmup", dict(gamma=0.37, power=2.3, max_decay=0.9913), vmap={"power": [2.3, 1.1]}),
     Case(

@@ -897,11 +897,20 @@ def shift(schedule, steps):
     return Ref(values, [steps] + [e + steps for e in schedule.events], mag=schedule.mag)
 
 
-def per_epoch(schedule, steps_per_epoch):
+def per_epoch(schedule, steps_per_epoch, ticks=1):
+    # s(floor(t · ticks / steps_per_epoch)): epochs of steps_per_epoch/ticks steps; an epoch index past
+    # int32 (ticks > steps_per_epoch) saturates: the value at 2**31 − 1 is accepted there too
     def values(t):
-        return schedule(floor(frac(t, steps_per_epoch)))
+        epoch = floor(frac(Fraction(t) * ticks, steps_per_epoch))
+        out = schedule(epoch)
+        if epoch > INT32_MAX:
+            out = out + schedule(INT32_MAX)
+        return out
 
-    return Ref(values, [e * steps_per_epoch for e in schedule.events], mag=schedule.mag)
+    # epoch e starts at step ceil(e · steps_per_epoch / ticks)
+    starts = [frac(e * steps_per_epoch, ticks) for e in [1, 2, 3] + list(schedule.events)]
+    events = [f(x) for x in starts for f in (floor, ceil)]
+    return Ref(values, events, mag=schedule.mag)
 
 
 def staircase(schedule, every):
@@ -912,27 +921,84 @@ def staircase(schedule, every):
     return Ref(values, events, mag=schedule.mag)
 
 
-def repeat(schedule, period, period_mult=1.0, decay=1.0):
+def repeat(schedule, period, period_mult=1.0, decay=1.0, ticks=1):
+    # The cycles count ticks, `ticks` per step: u = t · ticks; cycle i starts at tick S_i, i.e. at
+    # step S_i / ticks (a Fraction: period/ticks · i for equal cycles). Equal cycles are exact integer
+    # arithmetic for every int32 step; growing cycles read u saturated at 2**31 − 1.
     cyc = Geometric(period, period_mult)
 
     def values(t):
+        u = Fraction(t) * ticks if period_mult == 1 else min(Fraction(t) * ticks, INT32_MAX)
         out = []
-        for i in cyc.candidates(t):
+        for i in cyc.candidates(u):
             scale = fpow(decay, i)
             if period_mult == 1:
-                inner = schedule(t - cyc.start(i))
+                inner = schedule(u - cyc.start(i))
             else:
-                lo, _ = cyc.position(i, t)
-                x = float(lo) * period  # the cycle's first `period` steps, stretched
+                lo, _ = cyc.position(i, u)
+                x = float(lo) * period  # the cycle's first `period` ticks, stretched
                 length = float(_dec(cyc.start(i + 1)) - _dec(cyc.start(i)))
-                slack = STEP_SLACK * (max(float(t), 1.0) * period / length + x)
+                slack = STEP_SLACK * (max(float(u), 1.0) * period / length + x)
                 xs = [max(x - slack, 0.0), x, min(x + slack, float(period))]
                 inner = (hull(iv for y in xs for iv in schedule(y)),)
             out += apply(lambda v, scale=scale: scale * v, inner)
         return tuple(out)
 
-    events = cyc.restart_steps() + [e for e in schedule.events if e < period]
+    # restarts (integer ticks next to each start) and the inner's own events in cycle 0, as steps
+    limit = INT32_MAX * ticks if period_mult == 1 else INT32_MAX
+    ticks_near = cyc.restart_steps(limit) + [e for e in schedule.events if e < period]
+    events = [f(frac(u, ticks)) for u in ticks_near for f in (floor, ceil)]
+    return Ref(values, [e for e in events if e <= INT32_MAX], mag=schedule.mag)
+
+
+# time_warp reads its inner at T·(t/T)^k, computed in float32 from t/T: that reading is off by a few
+# ulps, more where the power amplifies the rounding of t/T (k·|ln(t/T)| of them)
+def time_warp(schedule, steps, k):
+    def values(t):
+        if t >= steps:
+            return schedule(t)
+        if t <= 0:
+            return schedule(0)
+        p = frac(t, steps)
+        x = steps * fpow(p, k)
+        slack = STEP_SLACK * x * (2 + k * (1 + abs(math.log(p))))
+        xs = [max(x - slack, 0.0), x, min(x + slack, float(steps))]
+        return (hull(iv for y in xs for iv in schedule(y)),)
+
+    # the inner's events e < T are reached at t = T·(e/T)^(1/k)
+    events = [steps]
+    for e in schedule.events:
+        if e >= steps:
+            events.append(e)
+        elif e > 0:
+            x = steps * (e / steps) ** (1 / k)
+            events += [math.floor(x), math.ceil(x)]
     return Ref(values, events, mag=schedule.mag)
+
+
+# The product of n float32 factors, each rounded to half an ulp (and the double-word scan's own error,
+# ~2**-40 relative): the reference product widened by n·eps(float32) relative.
+F32_EPS = 2.0**-23
+
+
+def cumulative_product(schedule, length):
+    # prefix products of the factors' interval hulls (factors must be >= 0: the products of the lower
+    # and the upper ends are then the product's bounds)
+    lo, hi = [1.0], [1.0]
+    for j in range(1, length + 1):
+        a, b = hull(schedule(j))
+        if a < 0:
+            raise ValueError(f"cumulative_product reference: a negative factor at step {j}: {a}")
+        lo.append(lo[-1] * a)
+        hi.append(hi[-1] * b)
+
+    def values(t):
+        n = min(floor(t), length)
+        widen = n * F32_EPS
+        return ((lo[n] * (1 - widen), hi[n] * (1 + widen)),)
+
+    events = [1, 2, length // 2, length]
+    return Ref(values, events, mag=max(hi))
 
 
 def swa_schedule(schedule, swa_start, swa_value, anneal_steps, anneal="cos"):
@@ -974,6 +1040,8 @@ def ema_warmup(gamma=1.0, power=0.75, max_decay=0.9999):
 USER_FNS: dict[str, Callable[..., float]] = {
     "damped": lambda t, lr, k: lr / (1.0 + k * math.sqrt(t)),
     "power_law": lambda t, lr, k: lr * (1.0 + t) ** (-k),
+    # a MultiplicativeLR-style factor for cumulative_product: in (0, 1] for t >= 1, lr <= 1, k >= 0
+    "lambda_factor": lambda t, lr, k: 1.0 - lr / (t + 1.0 + k),
 }
 
 
@@ -1008,6 +1076,7 @@ NAMES = sorted(
         "cosine_decay_restarts",
         "cosine_decay_schedule",
         "cosine_onecycle_schedule",
+        "cumulative_product",
         "cyclic_momentum",
         "cyclic_schedule",
         "ema_warmup",
@@ -1038,6 +1107,7 @@ NAMES = sorted(
         "swa_schedule",
         "tanh_decay",
         "transformer_schedule",
+        "time_warp",
         "tri_stage_schedule",
         "warmup",
         "warmup_constant_schedule",

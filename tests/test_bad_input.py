@@ -126,6 +126,21 @@ class Sched:
 
 
 @dataclasses.dataclass(frozen=True)
+class Static:
+    """A static integer (an array length, part of the pytree structure): an int32 integer in the
+    domain `ok`, concrete only (never traced: the traced test leaves it alone)."""
+
+    ok: Callable[[float, dict], bool] = lambda v, kw: True
+    bad: tuple[Any, ...] = ()
+
+    def valid(self, v: Any, kw: dict) -> bool:
+        return Num("int", self.ok).valid(v, kw)
+
+    def candidates(self) -> list[Any]:
+        return GENERIC + list(self.bad) + [3.7, np.float64(-0.5)]
+
+
+@dataclasses.dataclass(frozen=True)
 class Other:
     """A structured parameter (boundaries, a list of schedules, ...): the generic values are all
     invalid but those in `allowed`; `bad` adds values invalid for this parameter. `traced` names the
@@ -677,7 +692,22 @@ TABLE: dict[str, Entry] = {
     ),
     "shift": Entry([dict(schedule=C, steps=37)], {"schedule": Sched(), "steps": STEPS}),
     "per_epoch": Entry(
-        [dict(schedule=C, steps_per_epoch=37)], {"schedule": Sched(), "steps_per_epoch": STEPS_POS}
+        [dict(schedule=C, steps_per_epoch=37), dict(schedule=C, steps_per_epoch=37, ticks=3)],
+        {
+            "schedule": Sched(),
+            "steps_per_epoch": _i(lambda v, kw: v > 0 and v * kw.get("ticks", 1) < 2**31, (0, -37)),
+            # steps_per_epoch · ticks is formed in int32
+            "ticks": _i(lambda v, kw: v >= 1 and v * kw["steps_per_epoch"] < 2**31, (0, -3, 2**26)),
+        },
+    ),
+    "time_warp": Entry(
+        [dict(schedule=C, steps=37, k=1.7), dict(schedule=C, steps=53, k=0.43)],
+        {"schedule": Sched(), "steps": STEPS_POS, "k": POSITIVE},
+    ),
+    "cumulative_product": Entry(
+        [dict(schedule=C, length=37), dict(schedule=0.9731, length=1000)],
+        # the length is an array shape: a concrete integer, written as a number (not the text "37")
+        {"schedule": Sched(), "length": Static(lambda v, kw: v >= 1, (0, -37, "37"))},
     ),
     "staircase": Entry([dict(schedule=C, every=37)], {"schedule": Sched(), "every": STEPS_POS}),
     "ema_warmup": Entry(
@@ -698,8 +728,20 @@ TABLE: dict[str, Entry] = {
         },
     ),
     "repeat": Entry(
-        [dict(schedule=C, period=37, period_mult=1.7, decay=0.81), dict(schedule=C, period=37)],
-        {"schedule": Sched(), "period": STEPS_POS, "period_mult": AT_LEAST_1, "decay": UNIT},
+        [
+            dict(schedule=C, period=37, period_mult=1.7, decay=0.81),
+            dict(schedule=C, period=37),
+            dict(schedule=C, period=75, ticks=2),
+            dict(schedule=C, period=41, period_mult=1.37, decay=0.83, ticks=3),
+        ],
+        {
+            "schedule": Sched(),
+            "period": _i(lambda v, kw: v > 0 and v * kw.get("ticks", 1) < 2**31, (0, -37)),
+            "period_mult": AT_LEAST_1,
+            "decay": UNIT,
+            # period · ticks is formed in int32
+            "ticks": _i(lambda v, kw: v >= 1 and v * kw["period"] < 2**31, (0, -3, 2**26)),
+        },
     ),
     "from_fn": Entry(
         [dict(fn=_damped, lr=0.0731)],

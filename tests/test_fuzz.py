@@ -80,7 +80,13 @@ def power_law(t, lr, k):
     return lr * (1.0 + t) ** (-k)
 
 
-USER_FNS = {"damped": damped, "power_law": power_law}
+def lambda_factor(t, lr, k):
+    """A MultiplicativeLR-style factor, 1 − lr/(t + 1 + k), for cumulative_product."""
+    t = jnp.asarray(t, jnp.float32)
+    return 1.0 - lr / (t + 1.0 + k)
+
+
+USER_FNS = {"damped": damped, "power_law": power_law, "lambda_factor": lambda_factor}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -143,7 +149,8 @@ def numeric_paths(spec: Spec) -> list[tuple]:
 
     out = []
     for k, v in spec.kwargs.items():
-        if k in ("fn", "op", "mode", "anneal", "decay_shape", "interpolate_type"):
+        # not numbers, or (cumulative_product's `length`, an array shape) static
+        if k in ("fn", "op", "mode", "anneal", "decay_shape", "interpolate_type", "length"):
             continue
         if is_num(v):
             out.append((k,))
@@ -815,7 +822,9 @@ def s_shift(draw, depth=1):
 
 @st.composite
 def s_per_epoch(draw, depth=1):
-    return Spec("per_epoch", dict(schedule=draw(inner(depth)), steps_per_epoch=draw(ints(1, 2**20))))
+    spe = draw(ints(1, 2**20))
+    ticks = draw(st.one_of(st.just(1), ints(1, INT32_MAX // spe)))  # steps_per_epoch · ticks < 2**31
+    return Spec("per_epoch", dict(schedule=draw(inner(depth)), steps_per_epoch=spe, ticks=ticks))
 
 
 @st.composite
@@ -827,10 +836,67 @@ def s_staircase(draw, depth=1):
 def s_repeat(draw, depth=1):
     mult = draw(MULT)
     schedule = draw(inner(depth)) if mult == 1 else draw(CONTINUOUS)
+    period = draw(ints(1, BIG))
+    # period · ticks < 2**31; small tick counts (fractional periods such as 37.5 steps) most often
+    top = max(INT32_MAX // period, 1)
+    ticks = draw(st.one_of(st.just(1), st.integers(1, min(top, 8)), ints(1, top)))
     return Spec(
         "repeat",
-        dict(schedule=schedule, period=draw(ints(1, BIG)), period_mult=mult, decay=draw(UNIT)),
+        dict(schedule=schedule, period=period, period_mult=mult, decay=draw(UNIT), ticks=ticks),
     )
+
+
+@st.composite
+def s_time_warp(draw, depth=1):
+    # the inner is read at a float32 step, off by its rounding: monotone inners (continuous, or the
+    # jumps of a step decay), whose reference hull over that rounding is exact
+    schedule = draw(st.one_of(CONTINUOUS, s_step_decay()))
+    k = draw(st.one_of(st.sampled_from([1.0, 2.0, 0.5, 1.7, 0.43]), f32(0.05, 8.0)))
+    return Spec("time_warp", dict(schedule=schedule, steps=draw(ints(1, BIG)), k=k))
+
+
+@st.composite
+def s_cumulative_product(draw, depth=1):
+    # positive factors whose product stays well inside float32 (|ln factor| <= 30/length): a constant
+    # (a number, which the vmap and grad checks batch over), linear, decays, a MultiplicativeLR lambda
+    length = draw(st.one_of(st.integers(1, 40), st.integers(1, 300)))
+    lo, hi = math.exp(-30 / length), math.exp(30 / length)
+    near_one = f32(lo, hi)
+    schedule = draw(
+        st.one_of(
+            near_one,
+            near_one.map(lambda v: Spec("constant_schedule", dict(value=v))),
+            st.builds(
+                lambda a, b, n: Spec("linear_schedule", dict(init_value=a, end_value=b, transition_steps=n)),
+                near_one,
+                near_one,
+                st.integers(1, 400),
+            ),
+            st.builds(
+                lambda a, alpha, n: Spec(
+                    "cosine_decay_schedule", dict(init_value=a, decay_steps=n, alpha=alpha)
+                ),
+                f32(lo, 1.0),
+                UNIT,
+                st.integers(1, 400),
+            ),
+            st.builds(
+                lambda a, r, n, sc: Spec(
+                    "natural_exp_decay", dict(init_value=a, decay_rate=r, decay_steps=n, staircase=sc)
+                ),
+                f32(lo, 1.0),
+                f32(0.0, 0.5),
+                st.integers(1, 100),
+                st.booleans(),
+            ),
+            st.builds(
+                lambda lr, k: Spec("from_fn", dict(fn="lambda_factor", lr=lr, k=k)),
+                f32(0.0, 0.9),
+                f32(0.0, 2.0),
+            ),
+        )
+    )
+    return Spec("cumulative_product", dict(schedule=schedule, length=length))
 
 
 @st.composite
@@ -859,6 +925,8 @@ COMPOSITES: dict[str, Callable[[int], st.SearchStrategy]] = {
     "staircase": s_staircase,
     "repeat": s_repeat,
     "swa_schedule": s_swa_schedule,
+    "time_warp": s_time_warp,
+    "cumulative_product": s_cumulative_product,
 }
 
 STRATEGIES = {**LEAVES, **{n: f(1) for n, f in COMPOSITES.items()}}
@@ -1401,6 +1469,54 @@ EDGE_CASES = [
             period_mult=2.0,
             decay=0.0,
         ),
+    ),
+    # fractional periods (ticks): 37.5-step cycles; growing cycles on t·ticks; the largest tick count;
+    # epochs of 2.5 steps
+    Spec(
+        "repeat",
+        dict(
+            schedule=Spec("cosine_decay_schedule", dict(init_value=0.731, decay_steps=75)), period=75, ticks=2
+        ),
+    ),
+    Spec(
+        "repeat",
+        dict(
+            schedule=Spec("cosine_decay_schedule", dict(init_value=0.731, decay_steps=1001)),
+            period=1001,
+            period_mult=1.37,
+            decay=0.83,
+            ticks=3,
+        ),
+    ),
+    Spec(
+        "repeat",
+        dict(
+            schedule=Spec("linear_schedule", dict(init_value=1.0, end_value=0.0, transition_steps=7)),
+            period=7,
+            decay=0.97,
+            ticks=(2**31 - 1) // 7,
+        ),
+    ),
+    Spec(
+        "per_epoch",
+        dict(
+            schedule=Spec("step_decay", dict(init_value=1.0, decay_rate=0.61, decay_steps=3)),
+            steps_per_epoch=5,
+            ticks=2,
+        ),
+    ),
+    # time_warp past T reads its inner at the integer step (a jump at 2**24 + 1)
+    Spec(
+        "time_warp",
+        dict(
+            schedule=Spec("multistep_decay", dict(init_value=1.0, boundaries=[2**24 + 1], decay_rate=0.5)),
+            steps=37,
+            k=1.7,
+        ),
+    ),
+    Spec(
+        "cumulative_product",
+        dict(schedule=Spec("from_fn", dict(fn="lambda_factor", lr=0.0731, k=0.7)), length=300),
     ),
     # optax's one-cycles when two boundaries coincide (its dict keeps the later scale)
     Spec(
