@@ -82,7 +82,14 @@ def _shown(value: Any) -> Any:
 
 
 def fail(fn: str, param: str, rule: str, value: Any) -> NoReturn:
-    raise ValueError(f"{fn}: {param} must be {rule}, got {_shown(value)!r}")
+    shown = repr(_shown(value))
+    if len(shown) > 300:  # a batch of 20 000 values: the start of it and its size, not all of it
+        try:
+            size = f" ({np.size(value)} values)" if np.ndim(value) else ""
+        except Exception:  # not array-like: its repr's start is enough
+            size = ""
+        shown = f"{shown[:240]}...{size}"
+    raise ValueError(f"{fn}: {param} must be {rule}, got {shown}")
 
 
 def _to_real(x: Any) -> float:

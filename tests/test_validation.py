@@ -1,5 +1,6 @@
 """Every concrete bad value a docstring rules out raises ValueError naming function, parameter, value."""
 
+import numpy as np
 import pytest
 
 import optax_lrs as o
@@ -312,3 +313,15 @@ def test_minimum_maximum_scale_name_themselves():
 def test_unknown_mode_lists_valid_ones():
     with pytest.raises(ValueError, match="'linear', 'cosine', 'exponential', 'constant', 'scale'"):
         o.warmup(C, 5, mode="cubic")
+
+
+def test_a_bad_value_in_a_large_batch_gives_a_short_message():
+    """One bad power among 20 000: the message names the function, the parameter, the start of the
+    values and their number, not 20 000 of them."""
+    powers = np.full(20_000, 0.0731)
+    powers[7] = -1.3
+    with pytest.raises(ValueError) as e:
+        o.polynomial_decay(1.0, 37, power=powers)
+    message = str(e.value)
+    assert message.startswith("polynomial_decay: power must be >= 0, got [0.0731")
+    assert "-1.3" in message and message.endswith("... (20000 values)") and len(message) < 320
