@@ -195,7 +195,11 @@ def test_seed_004_cosine_with_linear_warmup():
         ("FactorScheduler", dict(step=0), "FactorScheduler: step must be an integer >= 1, got 0"),
         ("FactorScheduler", dict(step=7.5), "FactorScheduler: step must be an integer >= 1, got 7.5"),
         ("FactorScheduler", dict(step=7, factor=1.5), "FactorScheduler: factor must be in [0, 1], got 1.5"),
-        ("FactorScheduler", dict(step=7, stop_factor_lr=0.1), "FactorScheduler: stop_factor_lr must be <="),
+        (
+            "FactorScheduler",
+            dict(step=7, stop_factor_lr=-0.1),
+            "FactorScheduler: stop_factor_lr must be >= 0",
+        ),
         (
             "MultiFactorScheduler",
             dict(step=[5, 5]),
@@ -208,7 +212,11 @@ def test_seed_004_cosine_with_linear_warmup():
         ),
         ("MultiFactorScheduler", dict(step=[]), "MultiFactorScheduler: step must be a non-empty, strictly"),
         ("PolyScheduler", dict(max_update=0), "PolyScheduler: max_update must be an integer >= 1, got 0"),
-        ("PolyScheduler", dict(max_update=10, warmup_steps=10), "PolyScheduler: max_update must be > warmup"),
+        (
+            "PolyScheduler",
+            dict(max_update=10, warmup_steps=10),
+            "PolyScheduler: max_update must be != warmup",
+        ),
         ("PolyScheduler", dict(max_update=10, pwr=-1), "PolyScheduler: pwr must be >= 0, got -1"),
         (
             "CosineScheduler",

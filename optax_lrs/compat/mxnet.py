@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import jax
 import numpy as np
 
-from optax_lrs._base import Schedule, check, check_choice
+from optax_lrs._base import Schedule, check, check_choice, is_traced
 from optax_lrs._compose import join_schedules, shift
 from optax_lrs._cosine import warmup_hold_cosine_decay
 from optax_lrs._decay import constant_schedule, linear_schedule, multistep_decay, polynomial_decay, step_decay
@@ -105,8 +105,8 @@ def FactorScheduler(
     Args:
       step: updates between drops, an integer >= 1.
       factor: in [0, 1].
-      stop_factor_lr: the floor; <= base_lr here. (MXNet with base_lr < stop_factor_lr returns base_lr
-        until the first drop and stop_factor_lr from then on; not supported: ValueError.)
+      stop_factor_lr: the floor, >= 0. Above base_lr (concrete values), MXNet gives base_lr until the
+        first drop and stop_factor_lr from then on, and so does this (a join of two constants).
       base_lr: the rate before the first drop and the end of the warmup ramp.
       warmup_steps: an integer >= 0.
       warmup_begin_lr: where the warmup starts, <= base_lr.
@@ -123,9 +123,12 @@ def FactorScheduler(
     _check_warmup(fn, base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
     check(fn, "step", step, "an integer >= 1", lambda a: _is_count(a, 1))
     _check_factor(fn, factor)
-    rule = f"<= base_lr = {base_lr!r} (MXNet would raise the rate to it at the first drop)"
-    check(fn, "stop_factor_lr", stop_factor_lr, rule, lambda a, b: a <= b, (base_lr,))
-    decay = step_decay(base_lr, factor, step, end_value=stop_factor_lr)
+    check(fn, "stop_factor_lr", stop_factor_lr, ">= 0", lambda a: a >= 0)
+    if not is_traced((stop_factor_lr, base_lr)) and float(stop_factor_lr) > float(base_lr):
+        # the first drop lands below the floor, which then holds: base_lr, then stop_factor_lr
+        decay = join_schedules([constant_schedule(base_lr), constant_schedule(stop_factor_lr)], [step])
+    else:
+        decay = step_decay(base_lr, factor, step, end_value=stop_factor_lr)
     # the formula at num_update n = warmup_steps + s reads step_decay at t = n − 1
     return _with_warmup(shift(decay, 1 - warmup_steps), base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
 
@@ -173,9 +176,15 @@ def MultiFactorScheduler(
 
 def _check_max_update(fn: str, max_update: jax.typing.ArrayLike, warmup_steps: jax.typing.ArrayLike) -> None:
     check(fn, "max_update", max_update, "an integer >= 1", lambda a: _is_count(a, 1))
-    # MXNet divides by max_update − warmup_steps: zero raises there, and below it the decay never runs
-    rule = f"> warmup_steps = {warmup_steps!r}"
-    check(fn, "max_update", max_update, rule, lambda a, w: a > w, (warmup_steps,))
+    # MXNet divides by max_update − warmup_steps: zero raises there (ZeroDivisionError)
+    rule = f"!= warmup_steps = {warmup_steps!r} (MXNet divides by max_update − warmup_steps)"
+    check(fn, "max_update", max_update, rule, lambda a, w: a != w, (warmup_steps,))
+
+
+def _decay_never_runs(max_update: jax.typing.ArrayLike, warmup_steps: jax.typing.ArrayLike) -> bool:
+    """max_update < warmup_steps (concrete): MXNet's decay branch never runs, and its scheduler returns
+    the base_lr it holds from the end of the warmup on."""
+    return not is_traced((max_update, warmup_steps)) and int(max_update) < int(warmup_steps)
 
 
 def PolyScheduler(
@@ -200,7 +209,8 @@ def PolyScheduler(
     (1 − 1/max_update), and the rate reaches final_lr at step max_update − 1.
 
     Args:
-      max_update: the update at which final_lr is reached, an integer > warmup_steps.
+      max_update: the update at which final_lr is reached, an integer != warmup_steps; below
+        warmup_steps the decay never runs and the rate stays at base_lr after the warmup, as in MXNet.
       base_lr: the rate at update warmup_steps (and at update 0, which no optimizer uses).
       pwr: the power, >= 0 (0 holds base_lr throughout, as MXNet's `0.0 ** 0` does).
       final_lr: the rate from update max_update on.
@@ -217,7 +227,10 @@ def PolyScheduler(
     _check_warmup(fn, base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
     _check_max_update(fn, max_update, warmup_steps)
     check(fn, "pwr", pwr, ">= 0", lambda a: a >= 0)
-    decay = polynomial_decay(base_lr, max_update - warmup_steps, final_lr, pwr)
+    if _decay_never_runs(max_update, warmup_steps):
+        decay = constant_schedule(base_lr)
+    else:
+        decay = polynomial_decay(base_lr, max_update - warmup_steps, final_lr, pwr)
     return _with_warmup(decay, base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
 
 
@@ -240,7 +253,8 @@ def CosineScheduler(
     n − W, read by our step t at t + 1 − W (the rate reaches final_lr at step max_update − 1).
 
     Args:
-      max_update: the update at which final_lr is reached, an integer > warmup_steps.
+      max_update: the update at which final_lr is reached, an integer != warmup_steps; below
+        warmup_steps the decay never runs and the rate stays at base_lr after the warmup, as in MXNet.
       base_lr: the rate at update warmup_steps.
       final_lr: the rate from update max_update on.
       warmup_steps: an integer >= 0.
@@ -256,5 +270,8 @@ def CosineScheduler(
     fn = "CosineScheduler"
     _check_warmup(fn, base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
     _check_max_update(fn, max_update, warmup_steps)
-    decay = warmup_hold_cosine_decay(base_lr, max_update - warmup_steps, end_value=final_lr)
+    if _decay_never_runs(max_update, warmup_steps):
+        decay = constant_schedule(base_lr)
+    else:
+        decay = warmup_hold_cosine_decay(base_lr, max_update - warmup_steps, end_value=final_lr)
     return _with_warmup(decay, base_lr, warmup_steps, warmup_begin_lr, warmup_mode)

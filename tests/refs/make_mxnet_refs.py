@@ -163,6 +163,32 @@ SETS = [
         30,
     ),
     ("cosine_defaults", "CosineScheduler", dict(max_update=37), 50),
+    # stop_factor_lr above base_lr: base_lr until the first drop, then stop_factor_lr
+    (
+        "factor_stop_above_base",
+        "FactorScheduler",
+        dict(step=13, factor=0.83, stop_factor_lr=0.0917, base_lr=B),
+        60,
+    ),
+    (
+        "factor_stop_above_base_warm",
+        "FactorScheduler",
+        dict(step=7, factor=0.5, stop_factor_lr=0.0917, base_lr=B, warmup_steps=11, warmup_begin_lr=W0),
+        40,
+    ),
+    # max_update below warmup_steps: the decay never runs, base_lr after the warmup
+    (
+        "poly_max_below_warm",
+        "PolyScheduler",
+        dict(max_update=9, base_lr=B, pwr=1.7, final_lr=FIN, warmup_steps=17, warmup_begin_lr=W0),
+        40,
+    ),
+    (
+        "cosine_max_below_warm",
+        "CosineScheduler",
+        dict(max_update=3, base_lr=B, final_lr=FIN, warmup_steps=13, warmup_mode="constant"),
+        40,
+    ),
 ]
 
 
