@@ -11,8 +11,7 @@ import numpy as np
 import optax
 
 from optax_lrs._base import as_flag, as_leaf, check, check_choice, fail, float_dtype, is_traced
-from optax_lrs._plateau import _coefficient
-from optax_lrs._transform import require_arg, scale_updates
+from optax_lrs._plateau import _coefficient, metric_update
 
 
 class GreedyLRState(NamedTuple):
@@ -313,27 +312,4 @@ def greedy_lr(
         del params
         return initial()
 
-    def update_fn(
-        updates: Any,
-        state: GreedyLRState,
-        params: Any = None,
-        *,
-        value: jax.typing.ArrayLike | None = None,
-        **extra_args: Any,
-    ) -> tuple[Any, GreedyLRState]:
-        del params, extra_args
-        require_arg(fn, "value", value)
-        if jnp.ndim(value) != 0:
-            fail(fn, "value", "a scalar (one value per update)", f"an array of shape {jnp.shape(value)}")
-        n = state.num_accumulated
-        count = optax.safe_increment(n)
-        dtype = state.accumulated_value.dtype
-        mean = ((n * state.accumulated_value + jnp.asarray(value).astype(dtype)) / count).astype(dtype)
-        accumulating = state._replace(num_accumulated=count, accumulated_value=mean)
-        done = count >= accumulation_size
-        new_state = jax.tree.map(
-            lambda e, s: jnp.where(done, e, s), end_of_epoch(accumulating, mean), accumulating
-        )
-        return scale_updates(updates, new_state.scale), new_state
-
-    return optax.GradientTransformationExtraArgs(init_fn, update_fn)
+    return optax.GradientTransformationExtraArgs(init_fn, metric_update(fn, accumulation_size, end_of_epoch))

@@ -201,25 +201,24 @@ def reduce_on_plateau(
             accumulated_value=jnp.zeros((), dtype),
         )
 
-    def update_fn(
-        updates: Any,
-        state: ReduceOnPlateauState,
-        params: Any = None,
-        *,
-        value: jax.typing.ArrayLike | None = None,
-        **extra_args: Any,
-    ) -> tuple[Any, ReduceOnPlateauState]:
+    return optax.GradientTransformationExtraArgs(init_fn, metric_update(fn, accumulation_size, end_of_epoch))
+
+
+def metric_update(fn: str, accumulation_size: Any, end_of_epoch: Any) -> Any:
+    """The `update` of a metric-driven transform: average `value` over `accumulation_size` updates
+    (optax.contrib's running mean, so that its rule gives its numbers exactly), then let
+    `end_of_epoch(state, mean)` step the state; the updates are scaled by the state's `scale`. The state
+    has `scale`, `num_accumulated` and `accumulated_value` fields (reduce_on_plateau, greedy_lr)."""
+
+    def update_fn(updates: Any, state: Any, params: Any = None, *, value: Any = None, **extra_args: Any):
         del params, extra_args
         require_arg(fn, "value", value)
         if jnp.ndim(value) != 0:
             fail(fn, "value", "a scalar (one value per update)", f"an array of shape {jnp.shape(value)}")
         n = state.num_accumulated
         count = optax.safe_increment(n)
-        # optax.contrib's running mean, so that its rule gives its numbers exactly
-        mean = (
-            n * state.accumulated_value + jnp.asarray(value).astype(state.accumulated_value.dtype)
-        ) / count
-        mean = mean.astype(state.accumulated_value.dtype)
+        dtype = state.accumulated_value.dtype
+        mean = ((n * state.accumulated_value + jnp.asarray(value).astype(dtype)) / count).astype(dtype)
         accumulating = state._replace(num_accumulated=count, accumulated_value=mean)
         done = count >= accumulation_size
         new_state = jax.tree.map(
@@ -227,4 +226,4 @@ def reduce_on_plateau(
         )
         return scale_updates(updates, new_state.scale), new_state
 
-    return optax.GradientTransformationExtraArgs(init_fn, update_fn)
+    return update_fn
