@@ -300,6 +300,38 @@ def _common(fn: str, learning_rate: Any, warmup_t: Any, warmup_lr_init: Any) -> 
 # the schedulers
 
 
+def _cycle_scheduler(fn: str, shape: Callable[[Any], Schedule], a: dict[str, Any]) -> Schedule:
+    """The body shared by `CosineLRScheduler` and `PolyLRScheduler` (`a`: their arguments): the cycles
+    of `shape`, the warmup (a prefix or not), then the loop's step 0, the noise and `per_epoch`."""
+    main = _cycles(
+        fn,
+        shape,
+        a["learning_rate"],
+        a["lr_min"],
+        a["t_initial"],
+        a["cycle_mul"],
+        a["cycle_decay"],
+        a["cycle_limit"],
+    )
+    prefix = as_flag(fn, "warmup_prefix", a["warmup_prefix"])
+    schedule = _with_warmup(main, a["warmup_t"], a["warmup_lr_init"], a["learning_rate"], prefix)
+    noise = tuple(
+        a[k] for k in ("noise_range_t", "noise_type", "noise_pct", "noise_std", "noise_seed", "key")
+    )
+    zero_differs = _is_zero(a["cycle_limit"])
+    return _finish(
+        fn,
+        schedule,
+        a["learning_rate"],
+        a["warmup_t"],
+        a["warmup_lr_init"],
+        zero_differs,
+        a["t_in_epochs"],
+        a["steps_per_epoch"],
+        noise,
+    )
+
+
 def CosineLRScheduler(
     learning_rate: jax.typing.ArrayLike,
     t_initial: int,
@@ -361,31 +393,7 @@ def CosineLRScheduler(
         cosine = cosine_decay_schedule(v, t_initial)
         return time_warp(cosine, t_initial, k_decay) if warped else cosine
 
-    main = _cycles(
-        fn,
-        shape,
-        learning_rate,
-        lr_min,
-        t_initial,
-        cycle_mul,
-        cycle_decay,
-        cycle_limit,
-    )
-    prefix = as_flag(fn, "warmup_prefix", warmup_prefix)
-    schedule = _with_warmup(main, warmup_t, warmup_lr_init, learning_rate, prefix)
-    noise = (noise_range_t, noise_type, noise_pct, noise_std, noise_seed, key)
-    zero_differs = _is_zero(cycle_limit)
-    return _finish(
-        fn,
-        schedule,
-        learning_rate,
-        warmup_t,
-        warmup_lr_init,
-        zero_differs,
-        t_in_epochs,
-        steps_per_epoch,
-        noise,
-    )
+    return _cycle_scheduler(fn, shape, locals())
 
 
 def TanhLRScheduler(
@@ -499,31 +507,7 @@ def PolyLRScheduler(
     _count(fn, "t_initial", t_initial, 1)
     check(fn, "power", power, ">= 0", lambda a: a >= 0)
     check(fn, "k_decay", k_decay, "> 0", lambda a: a > 0)
-    main = _cycles(
-        fn,
-        lambda v: k_decay_schedule(v, t_initial, 0.0, k_decay, power),
-        learning_rate,
-        lr_min,
-        t_initial,
-        cycle_mul,
-        cycle_decay,
-        cycle_limit,
-    )
-    prefix = as_flag(fn, "warmup_prefix", warmup_prefix)
-    schedule = _with_warmup(main, warmup_t, warmup_lr_init, learning_rate, prefix)
-    noise = (noise_range_t, noise_type, noise_pct, noise_std, noise_seed, key)
-    zero_differs = _is_zero(cycle_limit)
-    return _finish(
-        fn,
-        schedule,
-        learning_rate,
-        warmup_t,
-        warmup_lr_init,
-        zero_differs,
-        t_in_epochs,
-        steps_per_epoch,
-        noise,
-    )
+    return _cycle_scheduler(fn, lambda v: k_decay_schedule(v, t_initial, 0.0, k_decay, power), locals())
 
 
 def StepLRScheduler(
