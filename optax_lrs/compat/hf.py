@@ -409,7 +409,7 @@ def get_cosine_with_min_lr_schedule_with_warmup(
     `learning_rate · t / max(1, W)` for t < W, then `learning_rate · (r + (1 − r) · ½(1 + cos(2π ·
     num_cycles · p)))`, p = (t − W) / max(1, T − W), not clamped (it rises again after T).
     Translation: as `get_cosine_schedule_with_warmup`, with `cosine_decay_schedule(learning_rate, H,
-    alpha=r)`; the same whole-step condition on H.
+    alpha=r)`; a fractional H counted in ticks, as there.
 
     Example:
       >>> s = get_cosine_with_min_lr_schedule_with_warmup(1.0, 10, 110, min_lr_rate=0.1)
@@ -452,7 +452,7 @@ def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
 
     Translation: `join_schedules([linear_schedule(learning_rate · a, learning_rate, W − 1),
     shift(wave, -1)], [W])`, a = 1 / max(1, W) or w, wave the cosine of
-    `get_cosine_with_min_lr_schedule_with_warmup` (same whole-step condition). The step ahead
+    `get_cosine_with_min_lr_schedule_with_warmup` (a fractional half-period in ticks). The step ahead
     saturates at 2**31 − 1: step 2**31 − 1 reads the cosine there, not at 2**31.
 
     Example:
