@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from optax_lrs._base import Schedule, available
-from optax_lrs._config import build
+from optax_lrs._config import build, repeated_key
 
 CONFIG_SUFFIXES = (".json", ".yaml", ".yml")
 MAX_CONFIG_BYTES = 1 << 20  # 1 MiB: a hand-written or to_config config is a few kB
@@ -121,6 +121,10 @@ def _load(spec: str) -> Any:
         raise ValueError("is not UTF-8 text") from None
     if not text.strip():
         raise ValueError("is empty")
+    # json and yaml keep the last of two values silently: a key given twice is an error
+    repeated = repeated_key(text, yaml_text=path.suffix != ".json")
+    if repeated:
+        raise ValueError(repeated)
     if path.suffix == ".json":
         try:
             return json.loads(text)

@@ -220,18 +220,6 @@ def _one_schedule(where: str, sched: Any) -> None:
             )
 
 
-def _repeated_key(spec: str) -> str | None:
-    from optax_lrs._config import repeated_key
-    from optax_lrs._spec import MAX_CONFIG_BYTES
-
-    try:
-        with open(spec, "rb") as f:
-            text = f.read(MAX_CONFIG_BYTES + 1).decode("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None  # parse reports it
-    return None if len(text) > MAX_CONFIG_BYTES else repeated_key(text, yaml_text=not spec.endswith(".json"))
-
-
 def _schedule(spec: str, allow_code: bool) -> Any:
     from optax_lrs._spec import parse
 
@@ -240,18 +228,8 @@ def _schedule(spec: str, allow_code: bool) -> Any:
         _one_schedule("", sched)
         return sched
     _check_file(spec)
-    where = f"config file {spec!r}: "
-    try:
-        sched = parse(spec, allow_code=allow_code)
-    except ValueError:
-        repeated = _repeated_key(spec)  # a repeated key explains a missing or unknown parameter better
-        if repeated:
-            raise ValueError(f"{where}{repeated}") from None
-        raise
-    repeated = _repeated_key(spec)
-    if repeated:
-        raise ValueError(f"{where}{repeated}")
-    _one_schedule(where, sched)
+    sched = parse(spec, allow_code=allow_code)  # a key given twice is reported by the loader, first
+    _one_schedule(f"config file {spec!r}: ", sched)
     return sched
 
 

@@ -1,6 +1,7 @@
 """from_config is safe for untrusted configs: no import without opt-in, JSON data only, bounded nesting."""
 
 import json
+import re
 import sys
 import uuid
 
@@ -214,3 +215,22 @@ def test_repeated_keys_in_config_texts(text, yaml_text, repeated):
     from optax_lrs._config import repeated_key
 
     assert repeated_key(text, yaml_text) == repeated
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("twice.json", '{"schedule": "step_decay", "params": {"init_value": 0.0731, "decay_rate": 0.5, '
+         '"decay_steps": 37, "decay_steps": 41}}', "key 'decay_steps' appears twice"),
+        ("twice.yaml", "schedule: step_decay\nparams:\n  init_value: 0.0731\n  decay_rate: 0.5\n"
+         "  decay_steps: 37\n  decay_steps: 41\n", "key 'decay_steps' appears twice in one mapping (line 6)"),
+    ],
+)  # fmt: skip
+def test_reading_a_config_file_refuses_a_key_given_twice(tmp_path, name, text, message):
+    """The loader itself (not only the command line) refuses it: json and yaml would keep 41."""
+    from optax_lrs._spec import parse
+
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(ValueError, match=f"config file '{re.escape(str(path))}': {re.escape(message)}"):
+        parse(str(path))
