@@ -117,18 +117,17 @@ def _decimal(x):
     a multiplier given as 1.7 is held as 1.70000005 in float32 but means 17/10, and its products with
     periods must land on the integers decimal arithmetic gives. Floats with no such decimal stay as
     they are."""
+    return _decimal_and_excess(x)[0]
+
+
+def _decimal_and_excess(x):
+    """`(decimal(x), decimal(x) − 1)` as double words from one search for the decimal; the excess to
+    full relative precision, for x >= 1: `(n − p)/p` from the integers of the decimal
+    (`decimal(x)[0] − 1` cancels most of the significand when x is close to 1: 1.0000001 would keep
+    only ~8 correct digits of its 1e-7)."""
     n, p, _ = _shortest_decimal(x)
     dt = float_dtype()  # the decimal of the float the leaf holds, then exact in the current dtype
-    return _quotient(n.astype(dt), p.astype(dt))
-
-
-def _decimal_excess(x):
-    """`decimal(x) − 1` as a double word to full relative precision, for x >= 1: `(n − p)/p` from the
-    integers of the decimal (`decimal(x)[0] − 1` cancels most of the significand when x is close to 1:
-    1.0000001 would keep only ~8 correct digits of its 1e-7)."""
-    n, p, _ = _shortest_decimal(x)
-    dt = float_dtype()
-    return _quotient((n - p).astype(dt), p.astype(dt))
+    return _quotient(n.astype(dt), p.astype(dt)), _quotient((n - p).astype(dt), p.astype(dt))
 
 
 def _from_int(n):
@@ -351,7 +350,7 @@ def _real_tail(t, first, mult):
     fdt = float_dtype()
     idt = int_dtype()
     mult = jnp.maximum(mult, jnp.ones((), mult.dtype))
-    q, e = _decimal(mult), _decimal_excess(mult)
+    q, e = _decimal_and_excess(mult)
     first = m.at_least_one(first).astype(idt)
     f = _from_int(first)
     big = jnp.asarray(jnp.iinfo(idt).max // 2, idt)
@@ -370,11 +369,18 @@ def _real_tail(t, first, mult):
         k = jnp.clip(jnp.nan_to_num(k), m.fl(lo), m.fl(hi))
         return jnp.clip(k.astype(idt), lo, hi)
 
+    def refine(_, state):  # the start and length of estimate i, and the estimate they correct it to
+        i, _, s, length = state
+        s, length = start_length(i)
+        d = _add(steps, (-s[0], -s[1]))
+        nxt = jnp.clip(i + whole(cycles((d[0] + d[1]) * e[0] / length[0]), -big, big) - 1, TABLE_CYCLES, big)
+        return nxt, i, s, length
+
+    # two rounds of one loop body (one copy of `_powers` in the program, not two): the first
+    # corrects the estimate i0 to i1, the second gives the start and length of i1
     i0 = whole(cycles(m.fl(t) * e[0] / m.fl(first)), TABLE_CYCLES, big)
-    s0, l0 = start_length(i0)
-    d = _add(steps, (-s0[0], -s0[1]))
-    i1 = jnp.clip(i0 + whole(cycles((d[0] + d[1]) * e[0] / l0[0]), -big, big) - 1, TABLE_CYCLES, big)
-    s1, l1 = start_length(i1)
+    dw = (jnp.zeros(i0.shape, fdt), jnp.zeros(i0.shape, fdt))
+    _, i1, s1, l1 = jax.lax.fori_loop(0, 2, refine, (i0, i0, dw, dw))
     s2, l2 = _add(s1, l1), _mul(l1, q)
     s3, l3 = _add(s2, l2), _mul(l2, q)
     up1 = _at_least(steps, s2)
