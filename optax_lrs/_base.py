@@ -426,6 +426,40 @@ def _cycle(sched: Schedule, step: jax.typing.ArrayLike) -> jax.Array:
 
 _cycle_jit = jax.jit(_cycle)
 
+# Concrete step vectors are padded to a power-of-two length before the jitted call, so that eager
+# calls with many lengths (plots, tables, notebooks) share a few compiled programs instead of
+# compiling one per length; every value is computed elementwise, so the padding changes nothing.
+_MIN_BUCKET = 16
+
+
+def _eager(fn: Callable[..., jax.Array], sched: Schedule, step: Any) -> jax.Array:
+    """`fn(sched, step)` for a concrete step (a scalar, a list, a NumPy or JAX array), its vector
+    padded to the next power of two (at least `_MIN_BUCKET`) and the result cut back to its shape."""
+    step = concrete_steps(sched, step)
+    if isinstance(step, (list, tuple, np.ndarray)) or (
+        isinstance(step, jax.Array) and step.ndim and step.is_fully_addressable and len(step.devices()) == 1
+    ):
+        try:
+            arr = np.asarray(step)
+        except (ValueError, TypeError, OverflowError):
+            return fn(sched, step)  # not an array of numbers: jax's own error
+        n = arr.size
+        size = max(_MIN_BUCKET, 1 << max(n - 1, 0).bit_length())
+        if arr.ndim and n and arr.dtype.kind in "biuf":
+            # in the dtype jit would make of it (unsigned steps keep theirs: they saturate in
+            # `clamp_step`), so lists, NumPy and JAX vectors share one program
+            dtype = arr.dtype if arr.dtype.kind == "u" else jax.dtypes.canonicalize_dtype(arr.dtype)
+            padded = np.zeros(size, dtype)
+            padded[:n] = arr.reshape(-1)
+            try:
+                out = fn(sched, padded)
+            except (TypeError, ValueError):
+                out = None  # batched hyperparameters broadcast against the steps: as given
+            if out is not None and out.shape == (size,):
+                out = out if size == n else out[:n]
+                return out if arr.ndim == 1 else out.reshape(arr.shape)
+    return fn(sched, step)
+
 
 def _register_pytree(cls: type, data: tuple[str, ...], meta: tuple[str, ...]) -> None:
     """Register `cls` with the class itself in the treedef's node data.
@@ -508,7 +542,7 @@ class Schedule:
         `jax.config.update("jax_enable_x64", True)` or `JAX_ENABLE_X64=1`."""
         if isinstance(step, jax.core.Tracer):
             return _evaluate(self, step)
-        return _evaluate_jit(self, concrete_steps(self, step))
+        return _eager(_evaluate_jit, self, step)
 
     def cycle_index(self, step: jax.typing.ArrayLike) -> jax.Array:
         """The integer index of the cycle that `step` falls in (elementwise, integer dtype).
@@ -527,7 +561,7 @@ class Schedule:
         """
         if isinstance(step, jax.core.Tracer):
             return _cycle(self, step)
-        return _cycle_jit(self, concrete_steps(self, step))
+        return _eager(_cycle_jit, self, step)
 
     # configs, repr, equality --------------------------------------------------------------------
 

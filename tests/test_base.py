@@ -284,3 +284,32 @@ def test_steps_past_int32_under_x64():
         )
         with pytest.raises(ValueError, match=r"exponential_decay: step must be at most 2\*\*63 - 1"):
             e(2**63)
+
+
+def test_eager_vectors_share_one_program_per_power_of_two_length():
+    """Concrete step vectors are padded to a power of two: lengths 17..32 compile one program, and
+    every length gives the formula's values in the input's shape."""
+    from optax_lrs import _base
+
+    s = o.cosine_decay_schedule(0.0731, decay_steps=37, alpha=0.013)
+
+    def formula(t):
+        t = np.minimum(np.asarray(t, np.float64), 37)
+        return 0.0731 * ((1 - 0.013) * 0.5 * (1 + np.cos(np.pi * t / 37)) + 0.013)
+
+    s(np.arange(17))  # the 32-bucket program
+    before = _base._evaluate_jit._cache_size()
+    for n in range(17, 33):
+        steps = np.arange(3, 3 + n)
+        np.testing.assert_allclose(s(steps), formula(steps), rtol=2e-6)
+        np.testing.assert_allclose(s(list(steps)), formula(steps), rtol=2e-6)
+        np.testing.assert_allclose(s(jnp.asarray(steps)), formula(steps), rtol=2e-6)
+    assert _base._evaluate_jit._cache_size() == before
+    grid = np.arange(35, 41).reshape(2, 3)
+    out = s(grid)
+    assert out.shape == (2, 3)
+    np.testing.assert_allclose(out, formula(grid), rtol=2e-6)
+    assert s.cycle_index(grid).shape == (2, 3) and s([]).shape == (0,)
+    # a stacked schedule paired elementwise with its steps is evaluated as given
+    pair = o.stack([s, o.cosine_decay_schedule(0.02, decay_steps=37, alpha=0.013)])
+    np.testing.assert_allclose(pair(np.array([5, 5])), [formula(5), formula(5) * 0.02 / 0.0731], rtol=2e-6)
