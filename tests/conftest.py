@@ -9,9 +9,38 @@ def pytest_addoption(parser):
         "--slow",
         action="store_true",
         default=False,
+        help="also run the tests marked slow (the long stress and corner-case modes; CI runs them)",
+    )
+    parser.addoption(
+        "--fuzz-long",
+        action="store_true",
+        default=False,
         help="run the long property fuzz of tests/test_fuzz.py (also OPTAX_LRS_FUZZ_LONG=1)",
     )
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: long-running tests, run with --slow")
+    config.addinivalue_line(
+        "markers", "slow: a long stress or corner-case mode, left out unless --slow is given (CI gives it)"
+    )
+
+
+def _case_key(item):
+    """Generic-suite items sorted by their case: the tests of one schedule run one after another, so
+    under xdist they land in one worker and reuse its compiled programs."""
+    spec = getattr(item, "callspec", None)
+    return spec.id if spec is not None else ""
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--slow"):
+        slow = [item for item in items if item.get_closest_marker("slow")]
+        if slow:
+            keep = [item for item in items if not item.get_closest_marker("slow")]
+            config.hook.pytest_deselected(items=slow)
+            items[:] = keep
+    # the generic suite, grouped by case (a stable sort keeps each case's checks in file order)
+    positions = [i for i, item in enumerate(items) if item.path.name == "test_catalogue.py"]
+    grouped = sorted((items[i] for i in positions), key=_case_key)
+    for i, item in zip(positions, grouped):
+        items[i] = item

@@ -400,6 +400,7 @@ def test_every_pair_of_schedule_classes_has_unequal_structures():
     assert jax.tree_util.tree_structure(a) != jax.tree_util.tree_structure(b)
 
 
+@pytest.mark.slow  # a stress mode: one closed-over program per catalogue case (~25 s on 2 cores)
 def test_shuffled_eager_and_jit_calls_return_each_schedules_own_values():
     scheds = [o.get(c.name, **c.kwargs) for c in CASES]
     steps = np.array([0, 3, 17, 60, 1000])

@@ -22,7 +22,7 @@ counts, 0 ** 0 gradients, optax's one-cycle with equal boundaries, float16 steps
 hypothesis draws.
 
 Default mode is bounded for CI (a few derandomized examples per schedule and property, ~2-3 min on
-2 cores). `pytest tests/test_fuzz.py --slow` or `OPTAX_LRS_FUZZ_LONG=1` runs many more.
+2 cores). `pytest tests/test_fuzz.py --fuzz-long` or `OPTAX_LRS_FUZZ_LONG=1` runs many more.
 
 Each property collects every failing example instead of stopping at the first, keeps the shortest
 reproducer per kind of failure, fails the test with all of them, and appends the new ones to
@@ -63,7 +63,7 @@ MAX_PROBES = 110
 
 
 def long_mode(config) -> bool:
-    return LONG_ENV or bool(config.getoption("--slow", default=False))
+    return LONG_ENV or bool(config.getoption("--fuzz-long", default=False))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1550,7 +1550,19 @@ EDGE_CASES = [
 ]
 
 
-@pytest.mark.parametrize("spec", EDGE_CASES, ids=[f"{i}-{s.name}" for i, s in enumerate(EDGE_CASES)])
+# the corners of the restart schedules compile the largest programs (5-30 s each on 2 cores): a slow
+# mode, which CI runs (`--slow`); the default suite covers those schedules through the properties above
+# and the generic suite
+LONG_CORNERS = {"repeat", "cosine_decay_restarts", "cosine_annealing_warm_restarts", "cumulative_product"}
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        pytest.param(s, id=f"{i}-{s.name}", marks=[pytest.mark.slow] if s.name in LONG_CORNERS else [])
+        for i, s in enumerate(EDGE_CASES)
+    ],
+)
 def test_edge_case(spec):
     failures = Failures(spec.name, f"edge case {EDGE_CASES.index(spec)}")
     for prop, check in CHECKS.items():

@@ -55,3 +55,30 @@ def test_starts_with_the_demo_and_the_test_command():
     first_block = re.findall(r"```bash\n(.*?)```", README, re.S)[0].splitlines()
     assert first_block[0].endswith("optax-lrs demo")
     assert first_block[1].endswith("python -m pytest")
+
+
+def test_slow_tests_are_left_out_by_default_and_run_by_the_readme_slow_command():
+    """The README's second test command (CI runs it) collects exactly the tests marked slow, which the
+    default command leaves out."""
+    import subprocess
+    import sys
+
+    assert "\npython -m pytest --slow -m slow\n" in README
+    root = pathlib.Path(__file__).parent.parent
+
+    def collected(*args):
+        out = subprocess.run(
+            [sys.executable, "-m", "pytest", "--co", "-q", "-p", "no:xdist", "-o", "addopts=", *args],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return {line for line in out.splitlines() if "::" in line}
+
+    default = collected("tests/test_exactness.py")
+    slow = collected("--slow", "-m", "slow", "tests/test_exactness.py")
+    everything = collected("--slow", "tests/test_exactness.py")
+    name = "tests/test_exactness.py::test_shuffled_eager_and_jit_calls_return_each_schedules_own_values"
+    assert slow == {name}
+    assert name not in default and default | slow == everything and len(default) > 20
