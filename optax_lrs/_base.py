@@ -539,7 +539,9 @@ class Schedule:
     def __call__(self, step: jax.typing.ArrayLike) -> jax.Array:
         """The value at `step` (elementwise). Integer steps are int32 unless x64 is on, so a concrete
         integer step of 2**31 or more is a ValueError; for longer runs enable 64-bit steps with
-        `jax.config.update("jax_enable_x64", True)` or `JAX_ENABLE_X64=1`."""
+        `jax.config.update("jax_enable_x64", True)` or `JAX_ENABLE_X64=1`. A concrete vector of steps
+        is evaluated padded to a power-of-two length, so calls with many lengths share a few compiled
+        programs."""
         if isinstance(step, jax.core.Tracer):
             return _evaluate(self, step)
         return _eager(_evaluate_jit, self, step)
