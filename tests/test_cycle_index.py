@@ -19,18 +19,45 @@ INT32_MAX = 2**31 - 1
 RNG = np.random.default_rng(20261122)
 
 
-def modes(s, steps):
-    """The index of every step eagerly (one Python int at a time), as a traced int32 scalar under
-    jit, and as one vector; all three must agree."""
-    steps = [int(t) for t in steps]
-    eager = np.array([int(s.cycle_index(t)) for t in steps])
-    one = jax.jit(lambda t: s.cycle_index(t))
-    traced = np.array([int(one(jnp.int32(t))) for t in steps])
-    vector = np.asarray(s.cycle_index(np.asarray(steps, np.int32)))
-    assert vector.dtype == np.int32
-    np.testing.assert_array_equal(traced, eager)
-    np.testing.assert_array_equal(vector, eager)
-    return eager
+# Compiled programs are shared where the modes allow: eager calls and `CYCLE` take the schedule as an
+# argument (one program per schedule structure), every step vector is padded to `VEC` steps (one
+# vector program per structure), and the closures over schedules (constants, as a training step holds
+# them) of one test are merged into one program; a parametrized test closes over its first case's
+# schedules and gives the others to `CYCLE`.
+VEC = 512
+CYCLE = jax.jit(lambda s, t: s.cycle_index(t))
+
+
+def padded(steps):
+    assert len(steps) <= VEC, len(steps)
+    out = np.zeros(VEC, np.int32)
+    out[: len(steps)] = steps
+    return out
+
+
+def modes_of(cases, closed=True):
+    """For each (schedule, steps): the index of every step eagerly (one Python int at a time), as a
+    traced int32 scalar under jit (the schedules closed over when `closed`, else arguments of
+    `CYCLE`), and as one vector; all three must agree."""
+    cases = [(s, [int(t) for t in steps]) for s, steps in cases]
+    schedules = [s for s, _ in cases]
+    closure = jax.jit(lambda t: tuple(s.cycle_index(t) for s in schedules)) if closed else None
+    out = []
+    for i, (s, steps) in enumerate(cases):
+        eager = np.array([int(s.cycle_index(t)) for t in steps])
+        one = (lambda t, i=i: closure(t)[i]) if closed else (lambda t, s=s: CYCLE(s, t))
+        traced = np.array([int(one(jnp.int32(t))) for t in steps])
+        vector = np.asarray(s.cycle_index(padded(steps)))
+        assert vector.dtype == np.int32
+        vector = vector[: len(steps)]
+        np.testing.assert_array_equal(traced, eager)
+        np.testing.assert_array_equal(vector, eager)
+        out.append(eager)
+    return out
+
+
+def modes(s, steps, closed=True):
+    return modes_of([(s, steps)], closed)[0]
 
 
 def around(points, lo=0, hi=INT32_MAX):
@@ -53,10 +80,10 @@ def integer_starts(first, mult, limit):
     return starts
 
 
-@pytest.mark.parametrize(
-    "first, mult, unit",
-    [(7, 1.7, 1), (10, 1.1, 3), (13, 1.0, 1), (5, 1.2, 2), (3, 1.0307, 1), (238004, 1.00643, 1)],
-)
+WARM = [(7, 1.7, 1), (10, 1.1, 3), (13, 1.0, 1), (5, 1.2, 2), (3, 1.0307, 1), (238004, 1.00643, 1)]
+
+
+@pytest.mark.parametrize("first, mult, unit", WARM)
 def test_warm_restarts_index_is_the_recurrence(first, mult, unit):
     s = o.cosine_annealing_warm_restarts(0.0731, first, period_mult=mult, steps_per_period_unit=unit)
     if as_written(mult) == 1:  # equal cycles: start k is k·first units (no 1.6e8-entry list)
@@ -70,7 +97,7 @@ def test_warm_restarts_index_is_the_recurrence(first, mult, unit):
         restarts = [u * unit for u in starts[:40]] + [u * unit for u in starts[-4:] if u * unit <= INT32_MAX]
         steps = around(restarts) + random_steps() + [2**24 - 1, 2**24, 2**24 + 1, INT32_MAX]
         want = [bisect.bisect_right(starts, t // unit) - 1 for t in steps]
-    np.testing.assert_array_equal(modes(s, steps), want)
+    np.testing.assert_array_equal(modes(s, steps, closed=(first, mult, unit) == WARM[0]), want)
 
 
 # -- real cycles (Keras CosineDecayRestarts, repeat): cycle i starts at first·(m^i − 1)/(m − 1) ------
@@ -83,32 +110,40 @@ def real_expected(first, mult, steps):
     return [(t, cyc.candidates(t)) for t in steps], cyc
 
 
-def check_real(s, first, mult, steps):
+def check_real(s, first, mult, steps, closed=True):
     expected, _ = real_expected(first, mult, steps)
-    got = modes(s, [t for t, _ in expected])
+    got = modes(s, [t for t, _ in expected], closed)
     for (t, ok), g in zip(expected, got):
         assert g in ok, (t, g, ok)
 
 
-@pytest.mark.parametrize("first, mult", [(50, 1.7), (37, 2.0), (11, 1.31), (23, 1.0), (5, 4.0)])
+COSINE = [(50, 1.7), (37, 2.0), (11, 1.31), (23, 1.0), (5, 4.0)]
+
+
+@pytest.mark.parametrize("first, mult", COSINE)
 def test_cosine_restarts_index_is_the_geometric_start(first, mult):
     s = o.cosine_decay_restarts(0.0731, first, t_mul=mult, m_mul=0.9)
     cyc = Geometric(first, mult)
     steps = around([t for t in cyc.restart_steps() if t <= INT32_MAX] + random_steps())
-    check_real(s, first, mult, steps)
+    check_real(s, first, mult, steps, closed=(first, mult) == COSINE[0])
 
 
 def test_keras_example_restart_is_cycle_one():
     # the issue's example: the step the restart happens at is the new cycle's first step
     s = o.cosine_decay_restarts(0.0731, 50, t_mul=1.7, m_mul=0.9)
-    np.testing.assert_array_equal(modes(s, [49, 50, 134, 135]), [0, 1, 1, 2])
+    # (its closure is checked by the first case of the test above; here the schedule is an argument)
+    np.testing.assert_array_equal(modes(s, [49, 50, 134, 135], closed=False), [0, 1, 1, 2])
 
 
-@pytest.mark.parametrize("period, mult", [(29, 1.0), (17, 1.43), (3, 1.004)])
+REPEAT = [(29, 1.0), (17, 1.43), (3, 1.004)]
+
+
+@pytest.mark.parametrize("period, mult", REPEAT)
 def test_repeat_counts_its_repeats(period, mult):
     s = o.repeat(o.cosine_decay_schedule(0.0731, period), period, period_mult=mult, decay=0.7)
     cyc = Geometric(period, mult)
-    check_real(s, period, mult, around(cyc.restart_steps()) + random_steps())
+    closed = (period, mult) == REPEAT[0]
+    check_real(s, period, mult, around(cyc.restart_steps()) + random_steps(), closed)
 
 
 # Past the first 256 cycles (multipliers close to 1) starts come from a double-word closed form placed
@@ -116,10 +151,10 @@ def test_repeat_counts_its_repeats(period, mult):
 TIGHT = 1e-9
 
 
-@pytest.mark.parametrize(
-    "first, mult",
-    [(24, 1.0018), (1, 1.0000001), (3, 1.001), (1000, 1.00002), (7, 1.0731), (1, 1.05), (2, 1.3)],
-)
+PAST = [(24, 1.0018), (1, 1.0000001), (3, 1.001), (1000, 1.00002), (7, 1.0731), (1, 1.05), (2, 1.3)]
+
+
+@pytest.mark.parametrize("first, mult", PAST)
 def test_real_cycles_past_the_table_are_exact(first, mult):
     s = o.cosine_decay_restarts(1.0, first, t_mul=mult, m_mul=0.97)
     cyc = Geometric(first, mult)
@@ -131,8 +166,8 @@ def test_real_cycles_past_the_table_are_exact(first, mult):
         below = int(_dec(cyc.start(i)).to_integral_value(rounding="ROUND_FLOOR"))
         steps += [below - 1, below, below + 1, below + 2]
     steps = [t for t in steps if 0 <= t <= INT32_MAX]
-    got = modes(s, steps)
-    values = np.asarray(s(np.asarray(steps, np.int32)))
+    got = modes(s, steps, closed=(first, mult) == PAST[0])
+    values = np.asarray(s(padded(steps)))[: len(steps)]
 
     def close(t, j):  # a start within TIGHT of step t: either side is acceptable
         return abs(_dec(t) - _dec(cyc.start(j))) <= Decimal(TIGHT) * _dec(cyc.start(j))
@@ -149,32 +184,40 @@ def test_real_cycles_past_the_table_are_exact(first, mult):
 def test_the_issues_long_restart_example():
     # cosine_decay_restarts(1.0, 24, t_mul=1.0018) at 2**24: cycle 3969, value 0.80333 (60-digit starts)
     s = o.cosine_decay_restarts(1.0, 24, t_mul=1.0018)
-    assert modes(s, [2**24]).tolist() == [3969]
+    assert modes(s, [2**24], closed=False).tolist() == [3969]
     np.testing.assert_allclose(float(s(2**24)), 0.8033307, rtol=2e-6)
 
 
 # -- equal cycles: cyclic, polynomial with cycle --------------------------------------------------
 
 
-@pytest.mark.parametrize("up, down", [(7, 5), (13, 13), (2**30, 2**30), (1, 3)])
+CYCLIC = [(7, 5), (13, 13), (2**30, 2**30), (1, 3)]
+
+
+@pytest.mark.parametrize("up, down", CYCLIC)
 def test_cyclic_index_is_floor_division(up, down):
     steps = around([k * (up + down) for k in range(5)]) + random_steps() + [INT32_MAX]
     want = [t // (up + down) if up + down <= INT32_MAX else 0 for t in steps]
     s = o.cyclic_schedule(0.0131, 0.0731, up, down)
-    np.testing.assert_array_equal(modes(s, steps), want)
     m = o.cyclic_momentum(up, down, 0.81, 0.93)
-    np.testing.assert_array_equal(modes(m, steps), want)
+    got_s, got_m = modes_of([(s, steps), (m, steps)], closed=(up, down) == CYCLIC[0])
+    np.testing.assert_array_equal(got_s, want)
+    np.testing.assert_array_equal(got_m, want)
 
 
-@pytest.mark.parametrize("decay_steps", [37, 1, 10**6])
+POLY = [37, 1, 10**6]
+
+
+@pytest.mark.parametrize("decay_steps", POLY)
 def test_polynomial_cycle_doubles_its_horizon_one_step_after_the_end(decay_steps):
     # TF's PolynomialDecay(cycle=True): decay_steps·ceil(t/decay_steps), so step T is still cycle 0
     s = o.polynomial_decay(0.0731, decay_steps, end_value=0.001, power=0.7, cycle=True)
     steps = around([k * decay_steps for k in range(5)]) + random_steps() + [INT32_MAX]
     want = [max(-(-t // decay_steps) - 1, 0) for t in steps]
-    np.testing.assert_array_equal(modes(s, steps), want)
     flat = o.polynomial_decay(0.0731, decay_steps, end_value=0.001, power=0.7)
-    np.testing.assert_array_equal(modes(flat, steps), np.zeros(len(steps)))
+    got, got_flat = modes_of([(s, steps), (flat, steps)], closed=decay_steps == POLY[0])
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(got_flat, np.zeros(len(steps)))
 
 
 # -- pieces --------------------------------------------------------------------------------------
@@ -197,12 +240,11 @@ def test_join_counts_the_cycles_of_earlier_pieces():
     # pieces: [0, 5) is cycle 0; [5, 26) holds restart cycles 0 (local 0-9) and 1 (local 10-20);
     # [26, ...) comes after 1 + 2 cycles
     steps = [0, 4, 5, 14, 15, 16, 25, 26, 27, INT32_MAX]
-    np.testing.assert_array_equal(modes(s, steps), [0, 0, 1, 1, 2, 2, 2, 3, 3, 3])
     # stacked pieces of one structure take the vmapped path: the same counts
     same = o.join_schedules([restarts, restarts], [26])
-    np.testing.assert_array_equal(
-        modes(same, [0, 9, 10, 20, 21, 25, 26, 35, 36]), [0, 0, 1, 1, 2, 2, 3, 3, 4]
-    )
+    got, got_same = modes_of([(s, steps), (same, [0, 9, 10, 20, 21, 25, 26, 35, 36])])
+    np.testing.assert_array_equal(got, [0, 0, 1, 1, 2, 2, 2, 3, 3, 3])
+    np.testing.assert_array_equal(got_same, [0, 0, 1, 1, 2, 2, 3, 3, 4])
 
 
 def test_composites_read_their_schedule_at_the_step_they_use():
@@ -217,8 +259,9 @@ def test_composites_read_their_schedule_at_the_step_they_use():
         "sum of two": (r + o.cyclic_schedule(0.0, 0.01, 10, 10), [19, 20, 50], [0, 1, 3]),
         "no cycles": (o.warmup_cosine_decay_schedule(0.0, 0.0731, 7, 97), [0, 7, 97, INT32_MAX], [0] * 4),
     }
-    for name, (s, steps, want) in cases.items():
-        np.testing.assert_array_equal(modes(s, steps), want, err_msg=name)
+    got = modes_of([(s, steps) for s, steps, _ in cases.values()])
+    for (name, (_, _, want)), g in zip(cases.items(), got):
+        np.testing.assert_array_equal(g, want, err_msg=name)
 
 
 def test_float_and_unsigned_steps():

@@ -3,6 +3,8 @@ counts carried over), and `snapshots` against the params recorded by hand at eve
 SGDR cycles of known lengths, eagerly, jitted, in `lax.scan`, under `vmap`, after a checkpoint, and
 read through nested states."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -45,9 +47,14 @@ def grads(t: int) -> dict:
     }
 
 
-def run(tx, n: int = N, how: str = "jit", params=PARAMS):
+def host(tree):
+    """Every leaf as a NumPy array: the checks index and slice these without compiling anything."""
+    return jax.tree.map(np.asarray, tree)
+
+
+def run(tx, n: int = N, how: str = "jit", params=PARAMS, update=None):
     """The state after each of n updates and the params after each, by an eager or jitted update or
-    one jitted lax.scan."""
+    one jitted lax.scan; `update`, where given, is the jitted update to use (with `tx`'s state)."""
     params = jax.tree.map(jnp.asarray, params)
     state = tx.init(params)
     if how == "scan":
@@ -60,9 +67,11 @@ def run(tx, n: int = N, how: str = "jit", params=PARAMS):
             return (params, state), (params, state, u)
 
         _, out = jax.jit(lambda c, gs: jax.lax.scan(body, c, gs))((params, state), gs)
-        ps, states, us = ([jax.tree.map(lambda x, k=k: x[k], tree) for k in range(n)] for tree in out)
-        return states, [jax.tree.map(np.asarray, p) for p in ps], us
-    update = jax.jit(tx.update) if how == "jit" else tx.update
+        # each update's slice, cut on the host (slicing the device arrays compiles a program a shape)
+        ps, states, us = ([jax.tree.map(lambda x, k=k: x[k], tree) for k in range(n)] for tree in host(out))
+        return jax.tree.map(jnp.asarray, states), ps, us
+    if update is None:
+        update = jax.jit(tx.update) if how == "jit" else tx.update
     states, ps, us = [], [], []
     for t in range(n):
         u, state = update(grads(t), state, params)
@@ -81,6 +90,14 @@ def test_the_cycles():
 # --- reset_on_restart ----------------------------------------------------------------------------
 
 
+@functools.cache
+def reset_adam():
+    """One `reset_on_restart(adam(sgdr), sgdr)` for every test: its jitted update compiles once."""
+    s = sgdr()
+    return o.reset_on_restart(optax.adam(s), s)
+
+
+@functools.cache
 def fresh_adam_run(n: int = N):
     """optax's own Adam with optax's own `sgdr_schedule`, replaced at every cycle start by a fresh
     `init` whose count fields carry the running counts: its updates and states after each update."""
@@ -102,8 +119,7 @@ def fresh_adam_run(n: int = N):
 
 @pytest.mark.parametrize("how", ["eager", "jit", "scan"])
 def test_reset_on_restart_is_a_fresh_adam_at_every_cycle(how):
-    s = sgdr()
-    states, _, updates = run(o.reset_on_restart(optax.adam(s), s), how=how)
+    states, _, updates = run(reset_adam(), how=how)
     ref_states, ref_updates = fresh_adam_run()
     b1, b2 = 0.9, 0.999
     for t in range(N):
@@ -162,6 +178,22 @@ def test_reset_on_restart_with_a_hand_set_rate():
             np.testing.assert_allclose(u["w"], -np.float32(0.0029) * grads(t)["w"], rtol=1e-6)
 
 
+# jitted updates with the schedule an argument: one program for every schedule of a structure
+RESET_ADAM_UPDATE = jax.jit(
+    lambda s, g, state, params: o.reset_on_restart(optax.adam(s), s).update(g, state, params)
+)
+SNAPSHOTS3_UPDATE = jax.jit(
+    lambda s, g, state, params: o.snapshots(optax.sgd(0.0371, momentum=0.83), s, 3).update(g, state, params)
+)
+
+
+@functools.cache
+def snapshots3(schedule):
+    """`snapshots(sgd(0.0371, momentum=0.83), schedule, 3)`, one for each (equal) schedule: the jitted
+    update of its closure compiles once."""
+    return o.snapshots(optax.sgd(0.0371, momentum=0.83), schedule, 3)
+
+
 def test_reset_on_restart_of_equal_cycles_under_vmap():
     """A batch of runs, each with its own traced cycle length and params, the schedule built inside
     the vmapped function: the same as the runs one by one."""
@@ -181,11 +213,13 @@ def test_reset_on_restart_of_equal_cycles_under_vmap():
         (params, state), _ = jax.lax.scan(body, (params, tx.init(params)), gs)
         return params, state
 
-    params, states = jax.jit(jax.vmap(one))(periods, inits)
+    params, states = host(jax.jit(jax.vmap(one))(periods, inits))
     for i, period in enumerate(periods):
         s = o.cosine_decay_restarts(0.0731, int(period), t_mul=1.0)
         init = jax.tree.map(lambda x, i=i: x[i], inits)
-        separate, ps, _ = run(o.reset_on_restart(optax.adam(s), s), n=30, params=init)
+        # the first run with its schedule closed over, the others with it an argument (one program)
+        update = None if i == 0 else functools.partial(RESET_ADAM_UPDATE, s)
+        separate, ps, _ = run(o.reset_on_restart(optax.adam(s), s), n=30, params=init, update=update)
         for name in PARAMS:
             np.testing.assert_allclose(params[name][i], ps[-1][name], rtol=1e-6, atol=1e-7)
             mu = states.inner_state[0].mu[name][i]
@@ -222,11 +256,19 @@ def assert_snapshots(states, ps, keep, ends, how):
         for name in PARAMS:
             assert stacked[name].shape == (keep, *PARAMS[name].shape)
             assert stacked[name].dtype == PARAMS[name].dtype
+        stacked = host(stacked)
+        for name in PARAMS:
             for k, e in enumerate(taken):  # oldest first
                 np.testing.assert_allclose(
                     stacked[name][k], ps[e][name], rtol=rtol, atol=atol, err_msg=f"{t} {k}"
                 )
             np.testing.assert_array_equal(stacked[name][len(taken) :], 0.0)
+
+
+@functools.cache
+def bare_sgd_params(how):
+    """The params of `sgd(sgdr, momentum=0.83)` after each update, run once for every `keep`."""
+    return run(optax.sgd(sgdr(), momentum=0.83), how=how)[1]
 
 
 @pytest.mark.parametrize("how", ["eager", "jit", "scan"])
@@ -238,18 +280,21 @@ def test_snapshots_at_the_end_of_every_cycle(keep, how):
     states, ps, us = run(o.snapshots(optax.sgd(s, momentum=0.83), s, keep), how=how)
     assert_snapshots(states, ps, keep, ENDS, how)
     # the updates pass through unchanged (one scan and another compile their roundings apart)
-    _, bare_ps, _ = run(optax.sgd(s, momentum=0.83), how=how)
+    bare_ps = bare_sgd_params(how)
     tol = dict(rtol=1e-6, atol=1e-7) if how == "scan" else dict(rtol=0, atol=0)
     for t in range(N):
         for name in PARAMS:
             np.testing.assert_allclose(ps[t][name], bare_ps[t][name], **tol)
 
 
+DOUBLING_ENDS = [2, 8, 20]
+
+
 @pytest.mark.parametrize(
     "schedule,ends",
     [
         (o.cosine_decay_restarts(0.0731, 6, t_mul=1.0), [5, 11, 17, 23, 29]),
-        (o.cosine_decay_restarts(0.0731, 3, t_mul=2.0), [2, 8, 20]),
+        (o.cosine_decay_restarts(0.0731, 3, t_mul=2.0), DOUBLING_ENDS),
         (o.cyclic_schedule(0.0013, 0.0731, 3, 4), [6, 13, 20, 27]),
         (
             o.repeat(o.linear_schedule(0.0731, 0.0, 9), 9, period_mult=1.5),
@@ -259,7 +304,10 @@ def test_snapshots_at_the_end_of_every_cycle(keep, how):
     ids=["equal", "doubling", "cyclic", "repeat"],
 )
 def test_snapshots_of_other_cycles(schedule, ends):
-    states, ps, _ = run(o.snapshots(optax.sgd(0.0371, momentum=0.83), schedule, 3), n=30)
+    # the doubling cycles share the equal ones' structure: their schedule is an argument of one
+    # program (the one the vmapped test's runs use), the equal ones' closed over
+    update = functools.partial(SNAPSHOTS3_UPDATE, schedule) if ends == DOUBLING_ENDS else None
+    states, ps, _ = run(snapshots3(schedule), n=30, update=update)
     assert_snapshots(states, ps, 3, ends, "jit")
 
 
@@ -282,16 +330,14 @@ def test_snapshots_batch_of_states_and_traced_schedule():
         (_, state), _ = jax.lax.scan(body, (params, tx.init(params)), gs)
         return o.snapshot_params(state)
 
-    stacked, n = jax.jit(jax.vmap(one))(periods, inits)
+    stacked, n = host(jax.jit(jax.vmap(one))(periods, inits))
     for i, period in enumerate(periods):
         init = jax.tree.map(lambda x, i=i: x[i], inits)
-        states, ps, _ = run(
-            o.snapshots(
-                optax.sgd(0.0371, momentum=0.83), o.cosine_decay_restarts(0.0731, int(period), t_mul=1.0), 3
-            ),
-            n=30,
-            params=init,
-        )
+        s = o.cosine_decay_restarts(0.0731, int(period), t_mul=1.0)
+        # period 6 with its schedule closed over (the program of test_snapshots_of_other_cycles[equal]),
+        # the others with it an argument (the program of [doubling])
+        update = None if period == 6 else functools.partial(SNAPSHOTS3_UPDATE, s)
+        states, ps, _ = run(snapshots3(s), n=30, params=init, update=update)
         ends = [t for t in range(30) if t % period == period - 1]
         assert int(n[i]) == min(len(ends), 3)
         for name in PARAMS:
@@ -306,7 +352,7 @@ def test_checkpoint(build, how):
     """Every leaf to NumPy and back mid-run (mid-cycle, with the ring wrapped): the rest is
     bit-identical."""
     s = sgdr()
-    tx = o.reset_on_restart(optax.adam(s), s) if build == "reset" else o.snapshots(optax.sgd(s, 0.83), s, 2)
+    tx = reset_adam() if build == "reset" else o.snapshots(optax.sgd(s, 0.83), s, 2)
     update = jax.jit(tx.update) if how == "jit" else tx.update
     params = jax.tree.map(jnp.asarray, PARAMS)
     state = tx.init(params)
@@ -353,7 +399,7 @@ def after(opt, n=N):
 def test_snapshot_params_at_any_depth(wrap):
     s = sgdr()
     state, ps = after(wrap(o.snapshots(optax.sgd(0.0371), s, 3)))
-    stacked, n = o.snapshot_params(state)
+    stacked, n = host(o.snapshot_params(state))
     assert int(n) == 3
     for name in PARAMS:
         for k, e in enumerate(ENDS[-3:]):
@@ -369,13 +415,13 @@ def test_snapshot_params_under_multi_transform_and_multisteps():
         {"w": "a", "b": "b"},
     )
     state, ps = after(opt)
-    stacked, n = o.snapshot_params(state)
+    stacked, n = host(o.snapshot_params(state))
     assert int(n) == 3
     for name in PARAMS:
         for k, e in enumerate(ENDS[-3:]):
             np.testing.assert_allclose(stacked[name][k], ps[e][name], rtol=ULP, atol=UPDATE_ULP)
     state, ps = after(optax.MultiSteps(o.snapshots(optax.sgd(0.0371), s, 2), 2), n=2 * 14)
-    stacked, n = o.snapshot_params(state)
+    stacked, n = host(o.snapshot_params(state))
     assert int(n) == 2  # real updates with counts 4 and 12 ended cycles: mini-steps 9 and 25
     np.testing.assert_allclose(stacked["w"][0], ps[9]["w"], rtol=ULP, atol=UPDATE_ULP)
     np.testing.assert_allclose(stacked["w"][1], ps[25]["w"], rtol=ULP, atol=UPDATE_ULP)

@@ -53,7 +53,7 @@ def product_factor(t, a, b):
 # so one compiled program serves every hyperparameter set of a structure
 PAD = 128
 JIT_VALUE = jax.jit(lambda s, t: s(t))
-JIT_CYCLE = jax.jit(lambda s, t: s.cycle_index(t))
+JIT_BOTH = jax.jit(lambda s, t: (s(t), s.cycle_index(t)))  # where both are checked: one program
 
 
 def padded(steps):
@@ -64,20 +64,25 @@ def padded(steps):
 
 
 def three_ways(s, steps, cycle=False):
-    """(vector, jit of a traced int32 scalar, eager Python int) values (or cycle indices) of `s`."""
+    """(vector, jit of a traced int32 scalar, eager Python int) values of `s`; with `cycle`, also
+    its cycle indices the three ways (the jitted values and indices from one program)."""
     steps = [int(t) for t in steps]
-    call, jitted = (s.cycle_index, JIT_CYCLE) if cycle else (s, JIT_VALUE)
-    vector = np.asarray(call(padded(steps)), np.float64)[: len(steps)]
-    traced = np.array([float(jitted(s, jnp.int32(t))) for t in steps])
-    eager = np.array([float(call(t)) for t in steps])
-    return {"vector": vector, "jit(int32 scalar)": traced, "eager": eager}
+    calls = [s, s.cycle_index] if cycle else [s]
+    vector = [np.asarray(call(padded(steps)), np.float64)[: len(steps)] for call in calls]
+    if cycle:
+        traced = np.array([[float(x) for x in JIT_BOTH(s, jnp.int32(t))] for t in steps]).T
+    else:
+        traced = np.array([[float(JIT_VALUE(s, jnp.int32(t))) for t in steps]])
+    eager = [np.array([float(call(t)) for t in steps]) for call in calls]
+    return [{"vector": v, "jit(int32 scalar)": j, "eager": e} for v, j, e in zip(vector, traced, eager)]
 
 
-def assert_three_ways(s, steps, expected, rtol, atol):
-    """Each way within |ours − expected| <= rtol·|expected| + atol (atol a scalar or per step)."""
+def assert_three_ways(s, steps, expected, rtol, atol, ways=None):
+    """Each way within |ours − expected| <= rtol·|expected| + atol (atol a scalar or per step);
+    `ways`, where given, the values of `three_ways` already computed."""
     expected = np.asarray(expected, np.float64)
     atol = np.broadcast_to(np.asarray(atol, np.float64), expected.shape)
-    for way, got in three_ways(s, steps).items():
+    for way, got in (ways or three_ways(s, steps)[0]).items():
         bad = np.abs(got - expected) > rtol * np.abs(expected) + atol
         if bad.any():
             i = np.flatnonzero(bad)[:5]
@@ -136,9 +141,10 @@ def test_repeat_equal_cycles_with_ticks(kind, args, period, ticks, decay):
         q, tick = divmod(t * ticks, period)
         expected.append(decay**q * f(tick))
         index.append(min(q, TOP))  # an index past int32 (ticks > period) saturates
-    assert_three_ways(s, steps, expected, rtol=2e-6, atol=1e-7 * abs(args[0]))
+    values, cycles = three_ways(s, steps, cycle=True)
+    assert_three_ways(s, steps, expected, rtol=2e-6, atol=1e-7 * abs(args[0]), ways=values)
     # the cycle index, exact, in the three ways
-    for way, got in three_ways(s, steps, cycle=True).items():
+    for way, got in cycles.items():
         np.testing.assert_array_equal(got, index, err_msg=way)
 
 
@@ -146,13 +152,12 @@ def test_repeat_restarts_at_the_ceil_of_a_fractional_start():
     # period 75 ticks, 2 a step: 37.5-step cycles; cycle 1 starts at step 38, cycle 2 at 75, cycle 3
     # at 113 (112.5); by hand: the cosine at tick 75 − 1 = 74 just before, at tick 1 on step 38
     s = o.repeat(o.cosine_decay_schedule(0.731, 75), 75, ticks=2)
-    got = np.asarray(s(jnp.array([37, 38, 74, 75, 112, 113])), np.float64)
+    steps = padded([37, 38, 74, 75, 112, 113])  # the vector programs of the equal-cycles test above
+    got = np.asarray(s(steps), np.float64)[:6]
     want = [cos64(0.731, 75, 74), cos64(0.731, 75, 1), cos64(0.731, 75, 73), 0.731, cos64(0.731, 75, 74)]
     want.append(cos64(0.731, 75, 1))
     np.testing.assert_allclose(got, want, rtol=2e-6, atol=1e-9)
-    np.testing.assert_array_equal(
-        np.asarray(s.cycle_index(jnp.array([37, 38, 74, 75, 112, 113]))), [0, 1, 1, 2, 2, 3]
-    )
+    np.testing.assert_array_equal(np.asarray(s.cycle_index(steps))[:6], [0, 1, 1, 2, 2, 3])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -181,13 +186,18 @@ def test_repeat_growing_cycles_with_ticks(period, mult, decay, ticks, v):
     # t·ticks saturates at 2**31 − 1 from step floor((2**31 − 1)/ticks) + 1 on
     near = [i for i, x in enumerate(starts) if 1 <= i <= 12 or 2**23 <= x <= 2**25 or i >= len(starts) - 3]
     steps = around(0, 1, TOP // ticks, TOP - 1, TOP, *restart_steps([starts[i] for i in near], ticks))
-    expected = []
+    expected, index = [], []
     for t in steps:
         u = min(t * ticks, TOP)
         i = max(j for j, x in enumerate(starts) if x <= u)
         expected.append(decay**i * cos64(v, period, float((u - starts[i]) / m**i)))
+        index.append(i)
     # the float32 position in a cycle of ~7e8 ticks is known to an ulp of u: ~4e-7 of the cycle
-    assert_three_ways(s, steps, expected, rtol=1e-5, atol=2e-6 * v)
+    values, cycles = three_ways(s, steps, cycle=True)  # the programs of the equal-cycles test
+    assert_three_ways(s, steps, expected, rtol=1e-5, atol=2e-6 * v, ways=values)
+    # and the cycle index, exact: the cycle the values above are read in
+    for way, got in cycles.items():
+        np.testing.assert_array_equal(got, index, err_msg=way)
     # past the saturation every step reads u = 2**31 − 1
     np.testing.assert_allclose(np.asarray(s(jnp.array([TOP // ticks + 1, TOP]))), float(s(TOP)), rtol=1e-6)
 
@@ -309,7 +319,8 @@ def test_cumulative_product(a, b, length):
     # the product of n of them by n·eps/2 relative (what the docstring states), here n·eps
     exact = np.concatenate([[1.0], np.cumprod(1 - a / (np.arange(1, length + 1) + b))])
     n = np.minimum(steps, length)
-    np.testing.assert_array_less(np.abs(s(jnp.asarray(steps)) - exact[n]), (n + 2) * F32_EPS * exact[n])
+    ours = np.asarray(s(padded(steps)))[: len(steps)]  # the padded vector program of `assert_three_ways`
+    np.testing.assert_array_less(np.abs(ours - exact[n]), (n + 2) * F32_EPS * exact[n])
     # a fractional step has the factors up to its floor
     half = np.array([0.5, 2.5, length - 0.5, length + 0.5], np.float32)
     np.testing.assert_allclose(s(half), rounded[[0, 2, length - 1, length]], rtol=2 * F32_EPS)
@@ -369,6 +380,14 @@ def test_vmap_over_a_factor_hyperparameter():
 # gradients against central differences of the float64 formulas
 
 
+# vmapped gradients, compiled once (k, or the schedule, an argument): one program for all the values
+# (op by op, the eager vmap compiled some 300 small programs)
+GRAD_K = jax.jit(
+    jax.vmap(jax.grad(lambda k, t: o.time_warp(o.cosine_decay_schedule(0.731, 211), 137, k)(t)), (None, 0))
+)
+GRAD_SCHEDULE = jax.jit(jax.vmap(jax.grad(lambda s, t: s(t)), (None, 0)))
+
+
 def test_grad_wrt_k():
     f = lambda x: cos64(0.731, 211, x)  # noqa: E731
 
@@ -377,9 +396,7 @@ def test_grad_wrt_k():
 
     steps = [1, 7, 50, 100, 136, 137, 150]
     for k in (0.43, 1.7):
-        got = jax.vmap(
-            jax.grad(lambda k, t: o.time_warp(o.cosine_decay_schedule(0.731, 211), 137, k)(t)), (None, 0)
-        )(jnp.float32(k), jnp.asarray(steps))
+        got = GRAD_K(jnp.float32(k), jnp.asarray(steps))
         h = 1e-6
         want = [(formula(k + h, t) - formula(k - h, t)) / (2 * h) for t in steps]
         np.testing.assert_allclose(got, want, rtol=2e-4, atol=1e-6)
@@ -392,7 +409,7 @@ def test_grad_wrt_a_float_leaf_of_the_factor():
 
     steps = [0, 1, 2, 36, 37, 38, TOP]
     s = o.cumulative_product(o.from_fn(product_factor, a=0.0731, b=1.7), 37)
-    grads = jax.vmap(jax.grad(lambda s, t: s(t)), (None, 0))(s, jnp.asarray(steps))
+    grads = GRAD_SCHEDULE(s, jnp.asarray(steps))
     got = np.asarray(grads.schedule.hyperparams["a"], np.float64)
     h = 1e-7
     want = [(formula(0.0731 + h, min(t, 37)) - formula(0.0731 - h, min(t, 37))) / (2 * h) for t in steps]
