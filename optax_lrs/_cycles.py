@@ -91,17 +91,19 @@ def _mul(x, y):
 def _shortest_decimal(x):
     """`(n, p, found)`: the shortest decimal `n / p` (p = 10^k, k <= 7) that rounds to the float `x`,
     with n and p integers held exactly as floats; `found` is False (and n = x, p = 1) for floats with
-    no such decimal."""
+    no such decimal. (A loop over k: one copy of the test in the compiled program, not eight.)"""
     fdt = x.dtype
     limit = 2.0 ** (_mantissa_bits(fdt) + 1)
-    n_best, p_best, found = x, jnp.ones_like(x), jnp.zeros(x.shape, bool)
-    for digits in range(8):
-        p = jnp.asarray(10.0**digits, fdt)
+
+    def digit(_, state):
+        n_best, p_best, found, p = state
         hi, lo = _two_prod(x, p)
         n = jnp.round(hi + lo)
         ok = ~found & (n < limit) & (n / p == x)
-        n_best, p_best = jnp.where(ok, n, n_best), jnp.where(ok, p, p_best)
-        found = found | ok
+        return jnp.where(ok, n, n_best), jnp.where(ok, p, p_best), found | ok, p * 10  # 10^k: exact
+
+    one = jnp.ones_like(x)
+    n_best, p_best, found, _ = jax.lax.fori_loop(0, 8, digit, (x, one, jnp.zeros(x.shape, bool), one))
     return n_best, p_best, found
 
 
@@ -169,14 +171,17 @@ def _snap_ceil(x, rounds):
 def real_cycles(first: jax.Array, mult: jax.Array):
     """Table of real (Keras-style) cycles: cycle i lasts `first·mult^i` steps.
 
-    Returns `(ends, corr, length)`: `ends[i]` is the last step before cycle i starts (`ceil(S_i) − 1`,
-    -1 for cycle 0; the integer maximum when S_i is past it; one more entry than the others, for the
-    first cycle after the table), `corr[i]` is `ceil(S_i) − S_i` (so the offset of step t in cycle i is
-    `t − ceil(S_i) + corr[i]`) and `length[i]` the cycle's length.
+    Returns `(ends, corr, length, words)`: `ends[i]` is the last step before cycle i starts
+    (`ceil(S_i) − 1`, -1 for cycle 0; the integer maximum when S_i is past it; one more entry than the
+    others, for the first cycle after the table), `corr[i]` is `ceil(S_i) − S_i` (so the offset of
+    step t in cycle i is `t − ceil(S_i) + corr[i]`), `length[i]` the cycle's length, and `words` the
+    decimal of `mult` and its excess over 1 as double words, `[q_hi, q_lo, e_hi, e_lo]` (the cycles
+    after the table start from them: the search for the decimal is done once, here, not in every
+    evaluation).
     """
     fdt = float_dtype()
     first = m.at_least_one(first).astype(int_dtype())
-    mult = _decimal(jnp.maximum(jnp.asarray(mult, fdt), 1.0))
+    mult, excess = _decimal_and_excess(jnp.maximum(jnp.asarray(mult, fdt), 1.0))
     zero = jnp.zeros((), fdt)
 
     top = jnp.iinfo(int_dtype()).max
@@ -198,7 +203,7 @@ def real_cycles(first: jax.Array, mult: jax.Array):
     (start, _), (ends, corr, lengths) = jax.lax.scan(body, init, jnp.arange(TABLE_CYCLES))
     n, _, past = _snap_ceil(start, TABLE_CYCLES + 2)
     ends = jnp.concatenate([ends, jnp.where(past, top, n - 1)[None]])
-    return ends, corr, lengths
+    return ends, corr, lengths, jnp.stack([*mult, *excess])
 
 
 def locate(t: jax.Array, ends: jax.Array) -> jax.Array:
@@ -340,17 +345,17 @@ def _at_least(t, x):
     return (d[0] > 0) | ((d[0] == 0) & (d[1] >= 0))
 
 
-def _real_tail(t, first, mult):
+def _real_tail(t, first, words):
     """`(i, offset, length)` of the real cycle holding step t, for any cycle, from the closed form
     `S_i = first·(m^0 + ... + m^(i−1))`, `len_i = first·m^i` in double words (`_powers`): a float32
     estimate of i, one correction from the start it gives, and at most two steps up. Starts are
-    placed to ~1e-12 of their size (no cycle start past the table is an integer unless mult is 1)."""
+    placed to ~1e-12 of their size (no cycle start past the table is an integer unless mult is 1).
+    `words`: the decimal of mult and its excess over 1 as double words (`real_cycles`)."""
     # a barrier: constants closed over by a jit must not be folded into the double-word steps
-    t, first, mult = jax.lax.optimization_barrier((t, first, jax.lax.stop_gradient(mult)))
+    t, first, words = jax.lax.optimization_barrier((t, first, jax.lax.stop_gradient(words)))
     fdt = float_dtype()
     idt = int_dtype()
-    mult = jnp.maximum(mult, jnp.ones((), mult.dtype))
-    q, e = _decimal_and_excess(mult)
+    q, e = (words[0], words[1]), (words[2], words[3])
     first = m.at_least_one(first).astype(idt)
     f = _from_int(first)
     big = jnp.asarray(jnp.iinfo(idt).max // 2, idt)
@@ -402,8 +407,14 @@ def _real_tail(t, first, mult):
 def _real_locate(t, first, mult, table):
     """`(i, offset, length)` of the real cycle holding step t: its integer index, the (real) steps
     since the cycle's start and its length."""
-    ends, corr, lengths = table
+    ends, corr, lengths, words = table
     idt = ends.dtype
+    if words.dtype != float_dtype():
+        # a table built before x64 was switched on (or off): the words again, in the current dtype,
+        # from the decimal of the float the leaf holds (searched in the leaf's own dtype)
+        mult = jnp.asarray(mult)
+        q, e = _decimal_and_excess(jnp.maximum(mult, jnp.ones((), mult.dtype)))
+        words = jnp.stack([*q, *e])
     i = locate(t, ends).astype(idt)
     in_table = i < TABLE_CYCLES
     k = jnp.minimum(i, TABLE_CYCLES - 1)
@@ -413,7 +424,7 @@ def _real_locate(t, first, mult, table):
     # after the table (mult close to 1, or a tiny first cycle): the double-word closed form, only
     # when a step needs it
     def tail(x):
-        j, off, span = _real_tail(x, first, mult)  # in the current dtypes; the table may be older
+        j, off, span = _real_tail(x, first, words)  # in the current dtypes; the table may be older
         return j.astype(idt), off.astype(offset.dtype), span.astype(length.dtype)
 
     def none(x):

@@ -188,6 +188,20 @@ def test_the_issues_long_restart_example():
     np.testing.assert_allclose(float(s(2**24)), 0.8033307, rtol=2e-6)
 
 
+def test_the_long_restart_example_built_before_x64_is_switched_on():
+    # the table keeps t_mul's decimal as float32 double words; with x64 on, the cycles after the table
+    # read it again in float64, from the decimal of the float32 leaf (searched as float64, the float32
+    # 1.0018 has no short decimal: its excess 1.8000603e-3 would give 0.648 here)
+    s = o.cosine_decay_restarts(1.0, 24, t_mul=1.0018)
+    assert s.cycles[3].dtype == jnp.float32
+    with jax.enable_x64(True):
+        built = o.cosine_decay_restarts(1.0, 24, t_mul=1.0018)
+        assert built.cycles[3].dtype == jnp.float64
+        for sched in (s, built):
+            assert int(sched.cycle_index(2**24)) == 3969
+            np.testing.assert_allclose(float(sched(2**24)), 0.8033307, rtol=2e-6)
+
+
 # -- equal cycles: cyclic, polynomial with cycle --------------------------------------------------
 
 
