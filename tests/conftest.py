@@ -1,7 +1,19 @@
 import os
+import shutil
+import tempfile
 
 # Keras 3 runs on the JAX backend in these tests; set before anything imports keras.
 os.environ.setdefault("KERAS_BACKEND", "jax")
+
+# One compilation cache for this run, shared by the xdist workers and the processes the tests start
+# (notebook kernels, the CLI): a program that two of them compile (the same schedule structure in two
+# test files) is compiled once. It starts empty in every run, so every program is still compiled
+# here; only a second compile of the identical program is read back. Set before jax is imported (the
+# first process to load this file makes it; the workers and subprocesses inherit it).
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = tempfile.mkdtemp(prefix="optax_lrs_tests_xla_")
+    os.environ["OPTAX_LRS_TESTS_CACHE_OWNER"] = str(os.getpid())
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 
 
 def pytest_addoption(parser):
@@ -17,6 +29,11 @@ def pytest_addoption(parser):
         default=False,
         help="run the long property fuzz of tests/test_fuzz.py (also OPTAX_LRS_FUZZ_LONG=1)",
     )
+
+
+def pytest_unconfigure(config):
+    if os.environ.get("OPTAX_LRS_TESTS_CACHE_OWNER") == str(os.getpid()):
+        shutil.rmtree(os.environ["JAX_COMPILATION_CACHE_DIR"], ignore_errors=True)
 
 
 def pytest_configure(config):
