@@ -66,19 +66,22 @@ def test_slow_tests_are_left_out_by_default_and_run_by_the_readme_slow_command()
     assert "\npython -m pytest --slow -m slow\n" in README
     root = pathlib.Path(__file__).parent.parent
 
-    def collected(*args):
-        out = subprocess.run(
-            [sys.executable, "-m", "pytest", "--co", "-q", "-p", "no:xdist", "-o", "addopts=", *args],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        return {line for line in out.splitlines() if "::" in line}
-
-    default = collected("tests/test_exactness.py")
-    slow = collected("--slow", "-m", "slow", "tests/test_exactness.py")
-    everything = collected("--slow", "tests/test_exactness.py")
+    # the three collections in one process (one start-up of jax, torch and keras, not three)
+    runs = [[], ["--slow", "-m", "slow"], ["--slow"]]
+    script = (
+        "import pytest\n"
+        f"for args in {runs!r}:\n"
+        "    print('=== run', flush=True)\n"
+        "    code = pytest.main(['--co', '-q', '-p', 'no:xdist', '-p', 'no:cacheprovider', '-o', 'addopts=',"
+        " *args, 'tests/test_exactness.py'])\n"
+        "    assert code == 0, (args, code)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
+    default, slow, everything = (
+        {line for line in part.splitlines() if "::" in line} for part in out.split("=== run\n")[1:]
+    )
     name = "tests/test_exactness.py::test_shuffled_eager_and_jit_calls_return_each_schedules_own_values"
     assert slow == {name}
     assert name not in default and default | slow == everything and len(default) > 20
