@@ -61,3 +61,9 @@ def pytest_collection_modifyitems(config, items):
     grouped = sorted((items[i] for i in positions), key=_case_key)
     for i, item in zip(positions, grouped):
         items[i] = item
+    # the longest single tests (notebooks, 10-25 s each; the bench records) first: started last, one
+    # of them would keep a worker busy after the other has run out of tests
+    items.sort(key=lambda item: item.path.name not in LONG_FILES)
+
+
+LONG_FILES = {"test_notebooks.py", "test_bench.py"}
