@@ -426,15 +426,26 @@ def _cycle(sched: Schedule, step: jax.typing.ArrayLike) -> jax.Array:
 
 _cycle_jit = jax.jit(_cycle)
 
-# Concrete step vectors are padded to a power-of-two length before the jitted call, so that eager
-# calls with many lengths (plots, tables, notebooks) share a few compiled programs instead of
-# compiling one per length; every value is computed elementwise, so the padding changes nothing.
+# Concrete step vectors are padded to a bucket length before the jitted call, so that eager calls
+# with many lengths (plots, tables, notebooks) share a few compiled programs instead of compiling one
+# per length; every value is computed elementwise, so the padding changes nothing. The buckets are the
+# powers of four from 16 to 4**8 = 65,536 (at most 4x the steps, a few microseconds more for a
+# compile less), then the powers of two (long vectors: the padding's work would start to count).
 _MIN_BUCKET = 16
+_COARSE_BITS = 16
+
+
+def bucket(n: int) -> int:
+    """The padded length of a vector of n steps."""
+    bits = max(n - 1, 0).bit_length()
+    if bits <= _COARSE_BITS:
+        bits += bits % 2
+    return max(_MIN_BUCKET, 1 << bits)
 
 
 def _eager(fn: Callable[..., jax.Array], sched: Schedule, step: Any) -> jax.Array:
     """`fn(sched, step)` for a concrete step (a scalar, a list, a NumPy or JAX array), its vector
-    padded to the next power of two (at least `_MIN_BUCKET`) and the result cut back to its shape."""
+    padded to its `bucket` length and the result cut back to its shape."""
     step = concrete_steps(sched, step)
     if isinstance(step, (list, tuple, np.ndarray)) or (
         isinstance(step, jax.Array) and step.ndim and step.is_fully_addressable and len(step.devices()) == 1
@@ -444,7 +455,7 @@ def _eager(fn: Callable[..., jax.Array], sched: Schedule, step: Any) -> jax.Arra
         except (ValueError, TypeError, OverflowError):
             return fn(sched, step)  # not an array of numbers: jax's own error
         n = arr.size
-        size = max(_MIN_BUCKET, 1 << max(n - 1, 0).bit_length())
+        size = bucket(n)
         if arr.ndim and n and arr.dtype.kind in "biuf":
             # in the dtype jit would make of it (unsigned steps keep theirs: they saturate in
             # `clamp_step`), so lists, NumPy and JAX vectors share one program
@@ -540,8 +551,8 @@ class Schedule:
         """The value at `step` (elementwise). Integer steps are int32 unless x64 is on, so a concrete
         integer step of 2**31 or more is a ValueError; for longer runs enable 64-bit steps with
         `jax.config.update("jax_enable_x64", True)` or `JAX_ENABLE_X64=1`. A concrete vector of steps
-        is evaluated padded to a power-of-two length, so calls with many lengths share a few compiled
-        programs."""
+        is evaluated padded to a bucket length (a power of four from 16 to 65,536, then a power of two),
+        so calls with many lengths share a few compiled programs."""
         if isinstance(step, jax.core.Tracer):
             return _evaluate(self, step)
         return _eager(_evaluate_jit, self, step)

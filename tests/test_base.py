@@ -286,8 +286,19 @@ def test_steps_past_int32_under_x64():
             e(2**63)
 
 
-def test_eager_vectors_share_one_program_per_power_of_two_length():
-    """Concrete step vectors are padded to a power of two: lengths 17..32 compile one program, and
+@pytest.mark.parametrize(
+    "n, size",
+    [(0, 16), (1, 16), (16, 16), (17, 64), (64, 64), (65, 256), (257, 1024), (1025, 4096),
+     (4**8, 4**8), (4**8 + 1, 2**17), (2**17 + 1, 2**18), (2**18 + 1, 2**19)],
+)  # fmt: skip
+def test_bucket_lengths(n, size):
+    from optax_lrs import _base
+
+    assert _base.bucket(n) == size
+
+
+def test_eager_vectors_share_one_program_per_bucket():
+    """Concrete step vectors are padded to a bucket length: lengths 17..64 compile one program, and
     every length gives the formula's values in the input's shape."""
     from optax_lrs import _base
 
@@ -297,14 +308,16 @@ def test_eager_vectors_share_one_program_per_power_of_two_length():
         t = np.minimum(np.asarray(t, np.float64), 37)
         return 0.0731 * ((1 - 0.013) * 0.5 * (1 + np.cos(np.pi * t / 37)) + 0.013)
 
-    s(np.arange(17))  # the 32-bucket program
+    s(np.arange(17))  # the 64-bucket program
     before = _base._evaluate_jit._cache_size()
-    for n in range(17, 33):
+    for n in (*range(17, 24), 37, 63, 64):
         steps = np.arange(3, 3 + n)
         np.testing.assert_allclose(s(steps), formula(steps), rtol=2e-6)
         np.testing.assert_allclose(s(list(steps)), formula(steps), rtol=2e-6)
         np.testing.assert_allclose(s(jnp.asarray(steps)), formula(steps), rtol=2e-6)
     assert _base._evaluate_jit._cache_size() == before
+    np.testing.assert_allclose(s(np.arange(65)), formula(np.arange(65)), rtol=2e-6)
+    assert _base._evaluate_jit._cache_size() == before + 1  # 65 steps: the next bucket
     grid = np.arange(35, 41).reshape(2, 3)
     out = s(grid)
     assert out.shape == (2, 3)
