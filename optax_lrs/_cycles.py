@@ -132,6 +132,17 @@ def _decimal_and_excess(x):
     return _quotient(n.astype(dt), p.astype(dt)), _quotient((n - p).astype(dt), p.astype(dt))
 
 
+def _mult_words(mult):
+    """The decimal of a multiplier (read as at least 1) and its excess over 1 as double words in the
+    float dtype, stacked `[q_hi, q_lo, e_hi, e_lo]`. The decimal is searched in the dtype the value is
+    held in: float32's 1.0018 is 1.0018 as a float32, but as a float64 it has no short decimal."""
+    mult = jnp.asarray(mult)
+    if not jnp.issubdtype(mult.dtype, jnp.floating):
+        mult = mult.astype(float_dtype())
+    q, e = _decimal_and_excess(jnp.maximum(mult, jnp.ones((), mult.dtype)))
+    return jnp.stack([*q, *e])
+
+
 def _from_int(n):
     """An integer as an exact double word."""
     fdt = float_dtype()
@@ -181,7 +192,8 @@ def real_cycles(first: jax.Array, mult: jax.Array):
     """
     fdt = float_dtype()
     first = m.at_least_one(first).astype(int_dtype())
-    mult, excess = _decimal_and_excess(jnp.maximum(jnp.asarray(mult, fdt), 1.0))
+    words = _mult_words(mult)
+    mult = (words[0], words[1])
     zero = jnp.zeros((), fdt)
 
     top = jnp.iinfo(int_dtype()).max
@@ -203,7 +215,7 @@ def real_cycles(first: jax.Array, mult: jax.Array):
     (start, _), (ends, corr, lengths) = jax.lax.scan(body, init, jnp.arange(TABLE_CYCLES))
     n, _, past = _snap_ceil(start, TABLE_CYCLES + 2)
     ends = jnp.concatenate([ends, jnp.where(past, top, n - 1)[None]])
-    return ends, corr, lengths, jnp.stack([*mult, *excess])
+    return ends, corr, lengths, words
 
 
 def locate(t: jax.Array, ends: jax.Array) -> jax.Array:
@@ -409,12 +421,8 @@ def _real_locate(t, first, mult, table):
     since the cycle's start and its length."""
     ends, corr, lengths, words = table
     idt = ends.dtype
-    if words.dtype != float_dtype():
-        # a table built before x64 was switched on (or off): the words again, in the current dtype,
-        # from the decimal of the float the leaf holds (searched in the leaf's own dtype)
-        mult = jnp.asarray(mult)
-        q, e = _decimal_and_excess(jnp.maximum(mult, jnp.ones((), mult.dtype)))
-        words = jnp.stack([*q, *e])
+    if words.dtype != float_dtype():  # a table built before x64 was switched on (or off)
+        words = _mult_words(mult)
     i = locate(t, ends).astype(idt)
     in_table = i < TABLE_CYCLES
     k = jnp.minimum(i, TABLE_CYCLES - 1)

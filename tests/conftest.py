@@ -42,6 +42,9 @@ def pytest_configure(config):
     )
 
 
+LONG_FILES = {"test_notebooks.py", "test_bench.py"}
+
+
 def _case_key(item):
     """Generic-suite items sorted by their case: the tests of one schedule run one after another, so
     under xdist they land in one worker and reuse its compiled programs."""
@@ -64,6 +67,3 @@ def pytest_collection_modifyitems(config, items):
     # the longest single tests (notebooks, 10-25 s each; the bench records) first: started last, one
     # of them would keep a worker busy after the other has run out of tests
     items.sort(key=lambda item: item.path.name not in LONG_FILES)
-
-
-LONG_FILES = {"test_notebooks.py", "test_bench.py"}
