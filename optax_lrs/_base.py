@@ -9,6 +9,7 @@ parameters (mode strings, flags, opaque callables) are static. Subclasses only d
 from __future__ import annotations
 
 import collections
+import contextvars
 import dataclasses
 import inspect
 import itertools
@@ -408,10 +409,6 @@ def _value(sched: Schedule, t: jax.Array) -> jax.Array:
     return jnp.clip(jnp.where(jnp.isnan(out), jnp.zeros((), out.dtype), out), -big, big)
 
 
-# One executable per schedule structure: jit keys on the treedef, the leaves are arguments.
-_evaluate_jit = jax.jit(_evaluate)
-
-
 def _cycle(sched: Schedule, step: jax.typing.ArrayLike) -> jax.Array:
     t = clamp_step(step)
     idt = int_dtype()
@@ -424,7 +421,85 @@ def _cycle(sched: Schedule, step: jax.typing.ArrayLike) -> jax.Array:
     return jnp.broadcast_to(out, jnp.broadcast_shapes(out.shape, t.shape))
 
 
-_cycle_jit = jax.jit(_cycle)
+# --------------------------------------------------------------------------------------------------
+# cycle tables that reach every integer step
+
+# The types of the cycle tables of `_cycles` (named tuples whose first field `ends` holds the last step
+# before each tabulated cycle, the integer maximum once the cycles pass it); `_cycles` adds them.
+TABLE_TYPES: set[type] = set()
+
+# While the eager programs are traced: the `ends` (tracers) of the tables found to reach every step.
+_COVERED: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar("covered", default=frozenset())
+
+
+def _is_table(x: Any) -> bool:
+    return type(x) in TABLE_TYPES
+
+
+def _tables(sched: Any) -> list[Any]:
+    """The cycle tables in `sched`'s leaves, in pytree order."""
+    return [x for x in jax.tree_util.tree_leaves(sched, is_leaf=_is_table) if _is_table(x)]
+
+
+def _reaches_the_top(ends: Any) -> bool:
+    """Whether a concrete `ends` (any batch shape) ends with the largest integer step in every row."""
+    if isinstance(ends, jax.core.Tracer):
+        return False
+    ends = np.asarray(ends)
+    idt = np.dtype(int_dtype())
+    return ends.dtype == idt and ends.size > 0 and bool(np.all(ends[..., -1] == np.iinfo(idt).max))
+
+
+def covers_every_step(ends: Any, t: Any) -> bool:
+    """Whether every step `t` can hold lies in the table whose `ends` are given, known when the program
+    is traced: `t` is an integer (never past the integer maximum) and the table is concrete (a schedule
+    closed over by a jit) or marked by the eager call, and its last cycle starts past the maximum. The
+    code for the cycles after the table is then left out of the program: it would never run, and it is
+    most of the program of a schedule with restarts (a smaller program compiles 2-4x faster). A table
+    that is traced and unmarked (a schedule passed to a jit, a grid under vmap) keeps that code."""
+    if not is_int_dtype(t) or np.dtype(ends.dtype) != np.dtype(int_dtype()):
+        return False
+    return id(ends) in _COVERED.get() or _reaches_the_top(ends)
+
+
+def is_int_dtype(t: Any) -> bool:
+    return jnp.issubdtype(jnp.result_type(t), jnp.integer)
+
+
+def table_hint(sched: Any) -> tuple[bool, ...]:
+    """For each cycle table of a concrete schedule: whether it reaches every integer step. Computed on
+    the first eager call (the table is read back from the device once) and kept on the object, per
+    integer dtype (x64 can be switched on after the schedule is built)."""
+    key = np.dtype(int_dtype())
+    cached = getattr(sched, "__dict__", {}).get("_table_hint")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    hint = tuple(_reaches_the_top(table[0]) for table in _tables(sched))
+    if isinstance(sched, Schedule) and not any(
+        isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(sched)
+    ):
+        object.__setattr__(sched, "_table_hint", (key, hint))
+    return hint
+
+
+def _hinted(fn: Callable[..., jax.Array]) -> Callable[..., jax.Array]:
+    """`jit(fn)` for the eager calls, with the schedule's `table_hint` as a static argument: one
+    executable per schedule structure and hint (jit keys on the treedef, the leaves are arguments)."""
+
+    def run(sched, step, hint):
+        covered = frozenset(id(table[0]) for table, reaches in zip(_tables(sched), hint) if reaches)
+        token = _COVERED.set(_COVERED.get() | covered)
+        try:
+            return fn(sched, step)
+        finally:
+            _COVERED.reset(token)
+
+    run.__name__ = fn.__name__
+    return jax.jit(run, static_argnums=2)
+
+
+_evaluate_jit = _hinted(_evaluate)
+_cycle_jit = _hinted(_cycle)
 
 # Concrete step vectors are padded to a bucket length before the jitted call, so that eager calls
 # with many lengths (plots, tables, notebooks) share a few compiled programs instead of compiling one
@@ -447,13 +522,14 @@ def _eager(fn: Callable[..., jax.Array], sched: Schedule, step: Any) -> jax.Arra
     """`fn(sched, step)` for a concrete step (a scalar, a list, a NumPy or JAX array), its vector
     padded to its `bucket` length and the result cut back to its shape."""
     step = concrete_steps(sched, step)
+    hint = table_hint(sched)
     if isinstance(step, (list, tuple, np.ndarray)) or (
         isinstance(step, jax.Array) and step.ndim and step.is_fully_addressable and len(step.devices()) == 1
     ):
         try:
             arr = np.asarray(step)
         except (ValueError, TypeError, OverflowError):
-            return fn(sched, step)  # not an array of numbers: jax's own error
+            return fn(sched, step, hint)  # not an array of numbers: jax's own error
         n = arr.size
         size = bucket(n)
         if arr.ndim and n and arr.dtype.kind in "biuf":
@@ -463,13 +539,13 @@ def _eager(fn: Callable[..., jax.Array], sched: Schedule, step: Any) -> jax.Arra
             padded = np.zeros(size, dtype)
             padded[:n] = arr.reshape(-1)
             try:
-                out = fn(sched, padded)
+                out = fn(sched, padded, hint)
             except (TypeError, ValueError):
                 out = None  # batched hyperparameters broadcast against the steps: as given
             if out is not None and out.shape == (size,):
                 out = out if size == n else out[:n]
                 return out if arr.ndim == 1 else out.reshape(arr.shape)
-    return fn(sched, step)
+    return fn(sched, step, hint)
 
 
 def _register_pytree(cls: type, data: tuple[str, ...], meta: tuple[str, ...]) -> None:

@@ -16,6 +16,7 @@ from optax_lrs._base import (
     Schedule,
     as_leaf,
     check,
+    covers_every_step,
     derived,
     fail,
     float_leaf,
@@ -295,6 +296,8 @@ class _WarmRestarts(Schedule):
         k = jnp.minimum(i, TABLE_CYCLES - 1)
         start = (m.take(ends, k) + 1).astype(t_units.dtype)
         period = m.take(periods, k)
+        if covers_every_step(ends, t_units):  # no unit lies after the table: no code for it
+            return i.astype(ends.dtype), start, period, t_units, rem
 
         # after the table (period_mult within ~10% of 1): a bounded walk, only when a step needs it
         def tail(tu):

@@ -32,14 +32,38 @@ real tail uses `log1p` only for its estimate, which exact comparisons then corre
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from optax_lrs import _math as m
-from optax_lrs._base import float_dtype, int_dtype
+from optax_lrs._base import TABLE_TYPES, covers_every_step, float_dtype, int_dtype
 
 TABLE_CYCLES = 256
+
+
+class RealTable(NamedTuple):
+    """The table of `real_cycles` (a derived leaf of the schedules with real cycles)."""
+
+    ends: jax.Array
+    corr: jax.Array
+    lengths: jax.Array
+    words: jax.Array
+
+
+class IntegerTable(NamedTuple):
+    """The table of `integer_cycles`."""
+
+    ends: jax.Array
+    periods: jax.Array
+    coarse_ends: jax.Array
+    coarse_periods: jax.Array
+    mult: tuple
+
+
+TABLE_TYPES.update((RealTable, IntegerTable))
 
 
 def _mantissa_bits(dt) -> int:
@@ -279,7 +303,7 @@ def integer_cycles(first: jax.Array, mult: jax.Array):
 
     # equal cycles need no coarse table (integer division), nor does a fine table that reaches 2**31
     coarse_ends, coarse_periods = jax.lax.cond(past | _is_one(mult), reached, coarse, None)
-    return ends, periods, coarse_ends, coarse_periods, mult
+    return IntegerTable(ends, periods, coarse_ends, coarse_periods, mult)
 
 
 def integer_tail(t: jax.Array, table: tuple) -> tuple[jax.Array, jax.Array, jax.Array]:
@@ -313,7 +337,7 @@ def integer_tail(t: jax.Array, table: tuple) -> tuple[jax.Array, jax.Array, jax.
 def real_cycle_table(first: jax.Array, mult: jax.Array) -> tuple:
     """The derived leaf of a schedule with real cycles: `real_cycles` without gradients (values come
     from the table, derivatives from `real_cycle_position`'s smooth form)."""
-    return tuple(jax.lax.stop_gradient(x) for x in real_cycles(first, mult))
+    return RealTable(*(jax.lax.stop_gradient(x) for x in real_cycles(first, mult)))
 
 
 def _cap(x, big):
@@ -428,6 +452,8 @@ def _real_locate(t, first, mult, table):
     k = jnp.minimum(i, TABLE_CYCLES - 1)
     offset = m.fl(t - (m.take(ends, k) + 1).astype(t.dtype)) + m.take(corr, k)
     length = m.take(lengths, k)
+    if covers_every_step(ends, t):  # no step lies after the table: no code for it
+        return i, offset, length
 
     # after the table (mult close to 1, or a tiny first cycle): the double-word closed form, only
     # when a step needs it

@@ -14,6 +14,7 @@ import pytest
 from reference64 import Geometric, _dec, as_written
 
 import optax_lrs as o
+from optax_lrs import _base
 
 INT32_MAX = 2**31 - 1
 RNG = np.random.default_rng(20261122)
@@ -26,6 +27,7 @@ RNG = np.random.default_rng(20261122)
 # schedules and gives the others to `CYCLE`.
 VEC = 512
 CYCLE = jax.jit(lambda s, t: s.cycle_index(t))
+CALL = jax.jit(lambda s, t: s(t))
 
 
 def padded(steps):
@@ -200,6 +202,88 @@ def test_the_long_restart_example_built_before_x64_is_switched_on():
         for sched in (s, built):
             assert int(sched.cycle_index(2**24)) == 3969
             np.testing.assert_allclose(float(sched(2**24)), 0.8033307, rtol=2e-6)
+
+
+# -- tables that reach every step: the code for the cycles after the table is left out --------------
+
+
+def restart_value(first, mult, t, m_mul=1.0):
+    """A half-cosine restart schedule (peak m_mul^i) at step t, from the 60-digit cycle starts; t must
+    not lie within float32's reach of a start (one candidate cycle)."""
+    cyc = Geometric(first, mult)
+    (i,) = cyc.candidates(t)
+    lo, _ = cyc.position(i, t)
+    return m_mul**i * 0.5 * (1 + math.cos(math.pi * float(lo)))
+
+
+REACHES = o.cosine_decay_restarts(0.0731, 37, t_mul=1.7, m_mul=0.9)  # 256 cycles pass 2**31
+SHORT = o.cosine_decay_restarts(1.0, 24, t_mul=1.0018)  # its table ends near step 7,800
+WARM_REACHES = o.cosine_annealing_warm_restarts(0.0731, 7, period_mult=1.7)
+WARM_SHORT = o.cosine_annealing_warm_restarts(0.0731, 3, period_mult=1.0307)
+
+
+def has_cond(fn, *args, **kwargs):
+    return " cond[" in str(jax.make_jaxpr(fn, **kwargs)(*args))
+
+
+@pytest.mark.parametrize(
+    "s, short", [(REACHES, False), (SHORT, True), (WARM_REACHES, False), (WARM_SHORT, True)]
+)
+def test_the_code_after_the_table_is_left_out_only_where_no_step_needs_it(s, short):
+    t = jnp.int32(5)
+    assert has_cond(lambda t: s(t), t) == short  # closed over (constants), as a training step holds it
+    assert has_cond(lambda t: s.cycle_index(t), t) == short
+    assert has_cond(lambda s, t: s(t), s, t)  # an argument (a grid under vmap): traced, kept
+    hint = _base.table_hint(s)
+    assert hint == (not short,)
+    assert has_cond(_base._evaluate_jit, s, t, hint, static_argnums=2) == short  # the eager program
+    assert has_cond(lambda t: s(t.astype(jnp.float32) + 0.5), t)  # real steps can pass 2**31: kept
+
+
+def test_a_table_built_before_x64_keeps_the_code_after_it():
+    assert _base.table_hint(REACHES) == (True,)
+    with jax.enable_x64(True):  # int32 ends cannot reach the int64 steps
+        assert _base.table_hint(REACHES) == (False,)
+        assert has_cond(lambda t: REACHES(t), jnp.int64(5))
+    assert _base.table_hint(REACHES) == (True,)
+
+
+def test_joins_of_tables_that_reach_and_do_not_reach_every_step():
+    # the eager program marks each table on its own (both orders); one closure (constants, read
+    # table by table when traced)
+    b = 1237
+    reaches = o.repeat(o.cosine_decay_schedule(1.0, 37), 37, period_mult=1.7)  # another structure
+    steps = [1000, b - 1, b, b + 5003, b + 9001, b + 2**24, b + 1_999_999_999]
+    cases = [((reaches, SHORT), ((37, 1.7), (24, 1.0018))), ((SHORT, reaches), ((24, 1.0018), (37, 1.7)))]
+    for k, (pieces, firsts) in enumerate(cases):
+        s = o.join_schedules(list(pieces), [b])
+        assert _base.table_hint(s) == tuple(p is reaches for p in pieces)
+        want = [restart_value(*firsts[0], t) if t < b else restart_value(*firsts[1], t - b) for t in steps]
+        got = {"vector": np.asarray(s(np.array(steps)))}
+        if k == 0:
+            got["eager"] = [float(s(t)) for t in steps]
+            closure = jax.jit(lambda t, s=s: s(t))
+            got["jit"] = [float(closure(jnp.int32(t))) for t in steps]
+            np.testing.assert_allclose(got["eager"][-2], 0.8033307, rtol=2e-6)  # the issue's example
+        for way, values in got.items():
+            np.testing.assert_allclose(values, want, rtol=2e-5, atol=1e-6, err_msg=way)
+
+
+def test_a_schedule_built_inside_the_trace_keeps_the_code_after_its_table():
+    inner = o.from_fn(lambda t: o.cosine_decay_restarts(1.0, 24, t_mul=1.0018)(t))  # a traced table
+    both = o.join_schedules([REACHES, inner], [101])  # the eager call marks REACHES's table only
+    want = [restart_value(24, 1.0018, 5), 0.8033307]
+    np.testing.assert_allclose(np.asarray(inner(np.array([5, 2**24]))), want, rtol=2e-6)
+    np.testing.assert_allclose(float(both(101 + 2**24)), 0.8033307, rtol=2e-6)
+
+
+def test_a_grid_of_tables_that_reach_and_do_not_reach_every_step():
+    grid = o.stack([o.cosine_decay_restarts(1.0, 24, t_mul=1.7), SHORT])
+    assert _base.table_hint(grid) == (False,)  # one row does not reach: the code stays
+    t = 2**24 + 17
+    want = [restart_value(24, 1.7, t), restart_value(24, 1.0018, t)]
+    for got in (jax.vmap(lambda s: s(t))(grid), jax.jit(jax.vmap(lambda s: s(jnp.int32(t))))(grid)):
+        np.testing.assert_allclose(np.asarray(got), want, rtol=2e-5)
 
 
 # -- equal cycles: cyclic, polynomial with cycle --------------------------------------------------
