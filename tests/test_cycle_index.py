@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from padding import padded
 from reference64 import Geometric, _dec, as_written
 
 import optax_lrs as o
@@ -27,14 +28,10 @@ RNG = np.random.default_rng(20261122)
 # schedules and gives the others to `CYCLE`.
 VEC = 512
 CYCLE = jax.jit(lambda s, t: s.cycle_index(t))
-CALL = jax.jit(lambda s, t: s(t))
 
 
-def padded(steps):
-    assert len(steps) <= VEC, len(steps)
-    out = np.zeros(VEC, np.int32)
-    out[: len(steps)] = steps
-    return out
+def pad(steps):
+    return padded(steps, VEC)
 
 
 def modes_of(cases, closed=True):
@@ -49,7 +46,7 @@ def modes_of(cases, closed=True):
         eager = np.array([int(s.cycle_index(t)) for t in steps])
         one = (lambda t, i=i: closure(t)[i]) if closed else (lambda t, s=s: CYCLE(s, t))
         traced = np.array([int(one(jnp.int32(t))) for t in steps])
-        vector = np.asarray(s.cycle_index(padded(steps)))
+        vector = np.asarray(s.cycle_index(pad(steps)))
         assert vector.dtype == np.int32
         vector = vector[: len(steps)]
         np.testing.assert_array_equal(traced, eager)
@@ -169,7 +166,7 @@ def test_real_cycles_past_the_table_are_exact(first, mult):
         steps += [below - 1, below, below + 1, below + 2]
     steps = [t for t in steps if 0 <= t <= INT32_MAX]
     got = modes(s, steps, closed=(first, mult) == PAST[0])
-    values = np.asarray(s(padded(steps)))[: len(steps)]
+    values = np.asarray(s(pad(steps)))[: len(steps)]
 
     def close(t, j):  # a start within TIGHT of step t: either side is acceptable
         return abs(_dec(t) - _dec(cyc.start(j))) <= Decimal(TIGHT) * _dec(cyc.start(j))

@@ -47,6 +47,7 @@ import pytest
 import reference64 as R
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from padding import padded
 from reference64 import INT32_MAX, Spec
 
 import optax_lrs as o
@@ -990,9 +991,7 @@ def probe_steps(ref: R.Ref, extra=()) -> list[int]:
 
 
 def pad(steps, dtype=np.int32):
-    arr = np.zeros(PAD, dtype)
-    arr[: len(steps)] = np.asarray(steps).astype(dtype)
-    return arr
+    return padded(steps, PAD, dtype)
 
 
 def step_class(t: int) -> str:

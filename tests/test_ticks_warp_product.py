@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from padding import padded
 
 import optax_lrs as o
 
@@ -56,11 +57,8 @@ JIT_VALUE = jax.jit(lambda s, t: s(t))
 JIT_BOTH = jax.jit(lambda s, t: (s(t), s.cycle_index(t)))  # where both are checked: one program
 
 
-def padded(steps):
-    assert len(steps) <= PAD, len(steps)
-    out = np.zeros(PAD, np.int32)
-    out[: len(steps)] = steps
-    return jnp.asarray(out)
+def pad(steps):
+    return jnp.asarray(padded(steps, PAD))
 
 
 def three_ways(s, steps, cycle=False):
@@ -68,7 +66,7 @@ def three_ways(s, steps, cycle=False):
     its cycle indices the three ways (the jitted values and indices from one program)."""
     steps = [int(t) for t in steps]
     calls = [s, s.cycle_index] if cycle else [s]
-    vector = [np.asarray(call(padded(steps)), np.float64)[: len(steps)] for call in calls]
+    vector = [np.asarray(call(pad(steps)), np.float64)[: len(steps)] for call in calls]
     if cycle:
         traced = np.array([[float(x) for x in JIT_BOTH(s, jnp.int32(t))] for t in steps]).T
     else:
@@ -152,7 +150,7 @@ def test_repeat_restarts_at_the_ceil_of_a_fractional_start():
     # period 75 ticks, 2 a step: 37.5-step cycles; cycle 1 starts at step 38, cycle 2 at 75, cycle 3
     # at 113 (112.5); by hand: the cosine at tick 75 − 1 = 74 just before, at tick 1 on step 38
     s = o.repeat(o.cosine_decay_schedule(0.731, 75), 75, ticks=2)
-    steps = padded([37, 38, 74, 75, 112, 113])  # the vector programs of the equal-cycles test above
+    steps = pad([37, 38, 74, 75, 112, 113])  # the vector programs of the equal-cycles test above
     got = np.asarray(s(steps), np.float64)[:6]
     want = [cos64(0.731, 75, 74), cos64(0.731, 75, 1), cos64(0.731, 75, 73), 0.731, cos64(0.731, 75, 74)]
     want.append(cos64(0.731, 75, 1))
@@ -319,7 +317,7 @@ def test_cumulative_product(a, b, length):
     # the product of n of them by n·eps/2 relative (what the docstring states), here n·eps
     exact = np.concatenate([[1.0], np.cumprod(1 - a / (np.arange(1, length + 1) + b))])
     n = np.minimum(steps, length)
-    ours = np.asarray(s(padded(steps)))[: len(steps)]  # the padded vector program of `assert_three_ways`
+    ours = np.asarray(s(pad(steps)))[: len(steps)]  # the padded vector program of `assert_three_ways`
     np.testing.assert_array_less(np.abs(ours - exact[n]), (n + 2) * F32_EPS * exact[n])
     # a fractional step has the factors up to its floor
     half = np.array([0.5, 2.5, length - 0.5, length + 0.5], np.float32)
