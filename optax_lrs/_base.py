@@ -340,7 +340,8 @@ def concrete_steps(sched: Schedule, step: Any) -> Any:
     list of them) that it cannot hold would wrap (int32 unless x64 is on), so a step above its range
     is a ValueError naming the schedule, and one below reads as the smallest (every negative step
     reads as 0). Traced steps, JAX arrays (already in a JAX dtype), floats and unsigned NumPy arrays
-    that JAX keeps (they saturate, see `clamp_step`) pass unchanged."""
+    that JAX keeps (they saturate, see `clamp_step`) pass unchanged; a list or tuple of numbers comes
+    back as the NumPy array it converts to (converted once: `_eager` pads that array)."""
     if isinstance(step, (jax.Array, float, bool, np.bool_, np.floating)):
         return step
     info = np.iinfo(int_dtype())
@@ -362,7 +363,7 @@ def concrete_steps(sched: Schedule, step: Any) -> Any:
             if not all(isinstance(x, numbers.Integral) for x in values.flat):
                 return step
         elif values.dtype.kind not in "iu":
-            return step
+            return values if values.dtype.kind in "bf" and values.size else step
     else:
         return step
     if values.size == 0:
@@ -380,7 +381,7 @@ def concrete_steps(sched: Schedule, step: Any) -> Any:
         return info.min
     if (min(values.flat) if obj else values.min()) < info.min:
         return np.maximum(values, info.min).astype(np.int64)
-    return step
+    return values if isinstance(step, (list, tuple)) and not obj else step
 
 
 def _evaluate(sched: Schedule, step: jax.typing.ArrayLike) -> jax.Array:

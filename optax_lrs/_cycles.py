@@ -28,6 +28,13 @@ loop of `SGDRScheduler` except where float64 itself rounds a decimal product pas
 Every operation of the tables is an IEEE add, multiply, compare or bit mask (no `log`/`exp`), so a table
 built eagerly, under `jit` or under `vmap` (a batch of hyperparameters) holds the same integers; the
 real tail uses `log1p` only for its estimate, which exact comparisons then correct.
+
+Most tables reach the last integer step (mult at least ~1.09 for a first cycle of one step): no integer
+step then lies after them, and the code for the cycles after the table (most of the program) is left
+out where that is known when the program is traced (`covers_every_step`): a schedule closed over by a
+`jit` (its table a constant) and the eager calls (which mark such tables). A table that is traced
+(a schedule passed to a `jit`, a grid under `vmap`) keeps that code, as do real-valued steps (they can
+lie past 2**31). The values are the same either way: that code only runs for steps after the table.
 """
 
 from __future__ import annotations
