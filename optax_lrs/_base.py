@@ -423,14 +423,18 @@ def _cycle(sched: Schedule, step: jax.typing.ArrayLike) -> jax.Array:
 
 
 # --------------------------------------------------------------------------------------------------
-# cycle tables that reach every integer step
+# what is known of the cycle tables when a program is traced
 
-# The types of the cycle tables of `_cycles` (named tuples whose first field `ends` holds the last step
-# before each tabulated cycle, the integer maximum once the cycles pass it); `_cycles` adds them.
+# The types of the cycle tables of `_cycles`: named tuples whose first field `ends` holds the last step
+# before each tabulated cycle (the integer maximum once the cycles pass it) and whose `fact()` says,
+# from concrete values, what is known of every step (one of the two below, or None); `_cycles` adds
+# them.
 TABLE_TYPES: set[type] = set()
+REACHES = "reaches"  # the last tabulated cycle starts past the integer maximum: every step is inside
+EQUAL = "equal"  # equal cycles (mult = 1): integer division places every step
 
-# While the eager programs are traced: the `ends` (tracers) of the tables found to reach every step.
-_COVERED: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar("covered", default=frozenset())
+# While the eager programs are traced: {id of a table's `ends` (a tracer): its fact}, from the hint.
+_KNOWN: contextvars.ContextVar[dict[int, str] | None] = contextvars.ContextVar("known", default=None)
 
 
 def _is_table(x: Any) -> bool:
@@ -442,40 +446,41 @@ def _tables(sched: Any) -> list[Any]:
     return [x for x in jax.tree_util.tree_leaves(sched, is_leaf=_is_table) if _is_table(x)]
 
 
-def _reaches_the_top(ends: Any) -> bool:
-    """Whether a concrete `ends` (any batch shape) ends with the largest integer step in every row."""
-    if isinstance(ends, jax.core.Tracer):
-        return False
-    ends = np.asarray(ends)
-    idt = np.dtype(int_dtype())
-    return ends.dtype == idt and ends.size > 0 and bool(np.all(ends[..., -1] == np.iinfo(idt).max))
+def _concrete_fact(table: Any) -> str | None:
+    """`table.fact()` for a table of concrete arrays (every batch row must agree), else None."""
+    leaves = jax.tree_util.tree_leaves(table)
+    if any(isinstance(x, jax.core.Tracer) for x in leaves):
+        return None
+    if np.dtype(table.ends.dtype) != np.dtype(int_dtype()) or np.size(table.ends) == 0:
+        return None  # built before x64 was switched on (or off): its ends cannot say
+    return table.fact()
 
 
-def covers_every_step(ends: Any, t: Any) -> bool:
-    """Whether every step `t` can hold lies in the table whose `ends` are given, known when the program
-    is traced: `t` is an integer (never past the integer maximum) and the table is concrete (a schedule
-    closed over by a jit) or marked by the eager call, and its last cycle starts past the maximum. The
-    code for the cycles after the table is then left out of the program: it would never run, and it is
-    most of the program of a schedule with restarts (a smaller program compiles 2-4x faster). A table
-    that is traced and unmarked (a schedule passed to a jit, a grid under vmap) keeps that code."""
-    if not is_int_dtype(t) or np.dtype(ends.dtype) != np.dtype(int_dtype()):
-        return False
-    return id(ends) in _COVERED.get() or _reaches_the_top(ends)
+def known_fact(table: Any, t: Any) -> str | None:
+    """What is known, when the program is traced, of where the integer steps `t` lie in `table`:
+    `REACHES` (every step is in the table), `EQUAL` (equal cycles) or None. Known for a concrete table
+    (a schedule closed over by a jit) and for one the eager call marked (`table_hint`). The code that
+    would never run (the cycles after the table; for equal cycles, the table itself) is then left out
+    of the program: for a schedule with restarts that code is most of the program, which compiles
+    2-3x faster without it. Traced unmarked tables (a schedule passed to a jit, a grid under vmap)
+    and real-valued steps (they can lie past 2**31) keep all of it; the values are the same."""
+    if not jnp.issubdtype(jnp.result_type(t), jnp.integer):
+        return None
+    if np.dtype(table.ends.dtype) != np.dtype(int_dtype()):
+        return None
+    known = (_KNOWN.get() or {}).get(id(table.ends))
+    return known if known is not None else _concrete_fact(table)
 
 
-def is_int_dtype(t: Any) -> bool:
-    return jnp.issubdtype(jnp.result_type(t), jnp.integer)
-
-
-def table_hint(sched: Any) -> tuple[bool, ...]:
-    """For each cycle table of a concrete schedule: whether it reaches every integer step. Computed on
-    the first eager call (the table is read back from the device once) and kept on the object, per
-    integer dtype (x64 can be switched on after the schedule is built)."""
+def table_hint(sched: Any) -> tuple[str | None, ...]:
+    """The fact of each cycle table of a concrete schedule (`known_fact`). Computed on the first eager
+    call (the tables are read back from the device once) and kept on the object, per integer dtype
+    (x64 can be switched on after the schedule is built)."""
     key = np.dtype(int_dtype())
     cached = getattr(sched, "__dict__", {}).get("_table_hint")
     if cached is not None and cached[0] == key:
         return cached[1]
-    hint = tuple(_reaches_the_top(table[0]) for table in _tables(sched))
+    hint = tuple(_concrete_fact(table) for table in _tables(sched))
     if isinstance(sched, Schedule) and not any(
         isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(sched)
     ):
@@ -488,12 +493,12 @@ def _hinted(fn: Callable[..., jax.Array]) -> Callable[..., jax.Array]:
     executable per schedule structure and hint (jit keys on the treedef, the leaves are arguments)."""
 
     def run(sched, step, hint):
-        covered = frozenset(id(table[0]) for table, reaches in zip(_tables(sched), hint) if reaches)
-        token = _COVERED.set(_COVERED.get() | covered)
+        marked = {id(table.ends): fact for table, fact in zip(_tables(sched), hint) if fact}
+        token = _KNOWN.set({**(_KNOWN.get() or {}), **marked})
         try:
             return fn(sched, step)
         finally:
-            _COVERED.reset(token)
+            _KNOWN.reset(token)
 
     run.__name__ = fn.__name__
     return jax.jit(run, static_argnums=2)

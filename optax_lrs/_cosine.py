@@ -13,15 +13,17 @@ import numpy as np
 
 from optax_lrs import _math as m
 from optax_lrs._base import (
+    EQUAL,
+    REACHES,
     Schedule,
     as_leaf,
     check,
-    covers_every_step,
     derived,
     fail,
     float_leaf,
     int_leaf,
     is_traced,
+    known_fact,
     register,
 )
 from optax_lrs._compose import _Join, join_schedules
@@ -291,12 +293,17 @@ class _WarmRestarts(Schedule):
         unit = m.at_least_one(self.steps_per_period_unit)
         ends, periods = self.cycles[:2]
         t_units, rem = m.floordiv(t, unit)
+        fact = known_fact(self.cycles, t_units)
+        if fact == EQUAL:  # equal cycles, known when traced: integer division, no table
+            first = periods[..., 0]
+            q, r = m.floordiv(t_units, first)
+            return q.astype(ends.dtype), (t_units - r).astype(t_units.dtype), first, t_units, rem
         i = locate(t_units, ends)
         in_table = i < TABLE_CYCLES
         k = jnp.minimum(i, TABLE_CYCLES - 1)
         start = (m.take(ends, k) + 1).astype(t_units.dtype)
         period = m.take(periods, k)
-        if covers_every_step(ends, t_units):  # no unit lies after the table: no code for it
+        if fact == REACHES:  # no unit lies after the table: no code for it
             return i.astype(ends.dtype), start, period, t_units, rem
 
         # after the table (period_mult within ~10% of 1): a bounded walk, only when a step needs it

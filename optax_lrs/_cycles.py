@@ -31,7 +31,7 @@ real tail uses `log1p` only for its estimate, which exact comparisons then corre
 
 Most tables reach the last integer step (mult at least ~1.09 for a first cycle of one step): no integer
 step then lies after them, and the code for the cycles after the table (most of the program) is left
-out where that is known when the program is traced (`covers_every_step`): a schedule closed over by a
+out where that is known when the program is traced (`known_fact`): a schedule closed over by a
 `jit` (its table a constant) and the eager calls (which mark such tables). A table that is traced
 (a schedule passed to a `jit`, a grid under `vmap`) keeps that code, as do real-valued steps (they can
 lie past 2**31). The values are the same either way: that code only runs for steps after the table.
@@ -46,9 +46,20 @@ import jax.numpy as jnp
 import numpy as np
 
 from optax_lrs import _math as m
-from optax_lrs._base import TABLE_TYPES, covers_every_step, float_dtype, int_dtype
+from optax_lrs._base import EQUAL, REACHES, TABLE_TYPES, float_dtype, int_dtype, known_fact
 
 TABLE_CYCLES = 256
+
+
+def _reaches(ends) -> bool:
+    """Whether every row of concrete `ends` ends with the largest integer step."""
+    ends = np.asarray(ends)
+    return bool(np.all(ends[..., -1] == np.iinfo(ends.dtype).max))
+
+
+def _one(word) -> bool:
+    """Whether every row of a concrete double-word multiplier `(hi, lo)` is exactly 1."""
+    return bool(np.all((np.asarray(word[0]) <= 1) & (np.asarray(word[1]) <= 0)))
 
 
 class RealTable(NamedTuple):
@@ -59,6 +70,14 @@ class RealTable(NamedTuple):
     lengths: jax.Array
     words: jax.Array
 
+    def fact(self) -> str | None:
+        """From concrete values: equal cycles, or a table that every integer step lies in (see
+        `known_fact`)."""
+        words = np.asarray(self.words)
+        if _one((words[..., 0], words[..., 1])):
+            return EQUAL
+        return REACHES if _reaches(self.ends) else None
+
 
 class IntegerTable(NamedTuple):
     """The table of `integer_cycles`."""
@@ -68,6 +87,12 @@ class IntegerTable(NamedTuple):
     coarse_ends: jax.Array
     coarse_periods: jax.Array
     mult: tuple
+
+    def fact(self) -> str | None:
+        """As `RealTable.fact`."""
+        if _one(self.mult):
+            return EQUAL
+        return REACHES if _reaches(self.ends) else None
 
 
 TABLE_TYPES.update((RealTable, IntegerTable))
@@ -452,6 +477,11 @@ def _real_locate(t, first, mult, table):
     since the cycle's start and its length."""
     ends, corr, lengths, words = table
     idt = ends.dtype
+    fact = known_fact(table, t)
+    if fact == EQUAL:  # equal cycles, known when traced: integer division, no table
+        first = m.at_least_one(first).astype(idt)
+        quot, rem = m.floordiv(t, first)
+        return quot.astype(idt), m.fl(rem), m.fl(first)
     if words.dtype != float_dtype():  # a table built before x64 was switched on (or off)
         words = _mult_words(mult)
     i = locate(t, ends).astype(idt)
@@ -459,7 +489,7 @@ def _real_locate(t, first, mult, table):
     k = jnp.minimum(i, TABLE_CYCLES - 1)
     offset = m.fl(t - (m.take(ends, k) + 1).astype(t.dtype)) + m.take(corr, k)
     length = m.take(lengths, k)
-    if covers_every_step(ends, t):  # no step lies after the table: no code for it
+    if fact == REACHES:  # no step lies after the table: no code for it
         return i, offset, length
 
     # after the table (mult close to 1, or a tiny first cycle): the double-word closed form, only

@@ -217,32 +217,65 @@ REACHES = o.cosine_decay_restarts(0.0731, 37, t_mul=1.7, m_mul=0.9)  # 256 cycle
 SHORT = o.cosine_decay_restarts(1.0, 24, t_mul=1.0018)  # its table ends near step 7,800
 WARM_REACHES = o.cosine_annealing_warm_restarts(0.0731, 7, period_mult=1.7)
 WARM_SHORT = o.cosine_annealing_warm_restarts(0.0731, 3, period_mult=1.0307)
+EQUAL_REAL = o.cosine_decay_restarts(0.0731, 37, t_mul=1.0, m_mul=0.9)
+EQUAL_REPEAT = o.repeat(o.cosine_decay_schedule(0.0731, 41), 41)  # period_mult 1 by default
+EQUAL_WARM = o.cosine_annealing_warm_restarts(0.0731, 13, period_mult=1.0, steps_per_period_unit=3)
 
 
-def has_cond(fn, *args, **kwargs):
-    return " cond[" in str(jax.make_jaxpr(fn, **kwargs)(*args))
+def jaxpr(fn, *args, **kwargs):
+    return str(jax.make_jaxpr(fn, **kwargs)(*args))
 
 
 @pytest.mark.parametrize(
-    "s, short", [(REACHES, False), (SHORT, True), (WARM_REACHES, False), (WARM_SHORT, True)]
+    "s, fact",
+    [
+        (REACHES, "reaches"),
+        (SHORT, None),
+        (WARM_REACHES, "reaches"),
+        (WARM_SHORT, None),
+        (EQUAL_REAL, "equal"),
+        (EQUAL_REPEAT, "equal"),
+        (EQUAL_WARM, "equal"),
+    ],
 )
-def test_the_code_after_the_table_is_left_out_only_where_no_step_needs_it(s, short):
+def test_the_code_after_the_table_is_left_out_only_where_no_step_needs_it(s, fact):
     t = jnp.int32(5)
-    assert has_cond(lambda t: s(t), t) == short  # closed over (constants), as a training step holds it
-    assert has_cond(lambda t: s.cycle_index(t), t) == short
-    assert has_cond(lambda s, t: s(t), s, t)  # an argument (a grid under vmap): traced, kept
+    closed = jaxpr(lambda t: s(t), t)  # closed over (constants), as a training step holds it
+    assert (" cond[" in closed) == (fact is None)
+    assert ("i32[257]" in closed) == (fact != "equal")  # equal cycles: integer division, no table
+    assert (" cond[" in jaxpr(lambda t: s.cycle_index(t), t)) == (fact is None)
+    assert " cond[" in jaxpr(lambda s, t: s(t), s, t)  # an argument (a grid under vmap): traced, kept
     hint = _base.table_hint(s)
-    assert hint == (not short,)
-    assert has_cond(_base._evaluate_jit, s, t, hint, static_argnums=2) == short  # the eager program
-    assert has_cond(lambda t: s(t.astype(jnp.float32) + 0.5), t)  # real steps can pass 2**31: kept
+    assert hint == (fact,)
+    eager = jaxpr(_base._evaluate_jit, s, t, hint, static_argnums=2)  # the eager program
+    assert (" cond[" in eager) == (fact is None)
+    assert " cond[" in jaxpr(lambda t: s(t.astype(jnp.float32) + 0.5), t)  # real steps: kept
+
+
+def test_equal_cycles_known_when_traced_are_integer_division():
+    # closed over (integer division in the program) and eager (marked), against t // period
+    length = {id(EQUAL_REAL): 37, id(EQUAL_REPEAT): 41, id(EQUAL_WARM): 39}
+    cases = []
+    for s in (EQUAL_REAL, EQUAL_REPEAT, EQUAL_WARM):
+        n, last = length[id(s)], INT32_MAX // length[id(s)]
+        restarts = [k * n for k in [1, 2, 255, 256, 257, 4099, last - 1, last]]
+        cases.append((s, around(restarts) + [2**24 - 1, 2**24, 2**24 + 1, INT32_MAX]))
+    for (s, steps), got in zip(cases, modes_of(cases, closed=True)):
+        np.testing.assert_array_equal(got, [t // length[id(s)] for t in steps])
+        n = length[id(s)]
+        want = [0.0731 * 0.5 * (1 + math.cos(math.pi * (t % n) / n)) for t in steps]
+        peak = [0.9 ** (t // n) if s is EQUAL_REAL else 1.0 for t in steps]
+        np.testing.assert_allclose(
+            np.asarray(s(pad(steps)))[: len(steps)], np.multiply(want, peak), rtol=2e-5, atol=1e-8
+        )
 
 
 def test_a_table_built_before_x64_keeps_the_code_after_it():
-    assert _base.table_hint(REACHES) == (True,)
+    assert _base.table_hint(REACHES) == ("reaches",)
     with jax.enable_x64(True):  # int32 ends cannot reach the int64 steps
-        assert _base.table_hint(REACHES) == (False,)
-        assert has_cond(lambda t: REACHES(t), jnp.int64(5))
-    assert _base.table_hint(REACHES) == (True,)
+        assert _base.table_hint(REACHES) == (None,)
+        assert " cond[" in jaxpr(lambda t: REACHES(t), jnp.int64(5))
+    assert _base.table_hint(REACHES) == ("reaches",)
 
 
 def test_joins_of_tables_that_reach_and_do_not_reach_every_step():
@@ -254,7 +287,7 @@ def test_joins_of_tables_that_reach_and_do_not_reach_every_step():
     cases = [((reaches, SHORT), ((37, 1.7), (24, 1.0018))), ((SHORT, reaches), ((24, 1.0018), (37, 1.7)))]
     for k, (pieces, firsts) in enumerate(cases):
         s = o.join_schedules(list(pieces), [b])
-        assert _base.table_hint(s) == tuple(p is reaches for p in pieces)
+        assert _base.table_hint(s) == tuple("reaches" if p is reaches else None for p in pieces)
         want = [restart_value(*firsts[0], t) if t < b else restart_value(*firsts[1], t - b) for t in steps]
         got = {"vector": np.asarray(s(np.array(steps)))}
         if k == 0:
@@ -276,7 +309,7 @@ def test_a_schedule_built_inside_the_trace_keeps_the_code_after_its_table():
 
 def test_a_grid_of_tables_that_reach_and_do_not_reach_every_step():
     grid = o.stack([o.cosine_decay_restarts(1.0, 24, t_mul=1.7), SHORT])
-    assert _base.table_hint(grid) == (False,)  # one row does not reach: the code stays
+    assert _base.table_hint(grid) == (None,)  # one row does not reach: the code stays
     t = 2**24 + 17
     want = [restart_value(24, 1.7, t), restart_value(24, 1.0018, t)]
     for got in (jax.vmap(lambda s: s(t))(grid), jax.jit(jax.vmap(lambda s: s(jnp.int32(t))))(grid)):
