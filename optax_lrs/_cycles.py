@@ -29,12 +29,14 @@ Every operation of the tables is an IEEE add, multiply, compare or bit mask (no 
 built eagerly, under `jit` or under `vmap` (a batch of hyperparameters) holds the same integers; the
 real tail uses `log1p` only for its estimate, which exact comparisons then correct.
 
-Most tables reach the last integer step (mult at least ~1.09 for a first cycle of one step): no integer
-step then lies after them, and the code for the cycles after the table (most of the program) is left
-out where that is known when the program is traced (`known_fact`): a schedule closed over by a
-`jit` (its table a constant) and the eager calls (which mark such tables). A table that is traced
-(a schedule passed to a `jit`, a grid under `vmap`) keeps that code, as do real-valued steps (they can
-lie past 2**31). The values are the same either way: that code only runs for steps after the table.
+What is known of a table when the program is traced (`RealTable.fact`, `_base.known_fact`) shrinks
+the program: most tables reach the last integer step (mult at least ~1.08 for a first cycle of one
+step, sooner for longer ones), so no integer step lies after them and the code for the cycles after
+the table (most of the program) is left out; equal cycles (mult exactly 1) need neither that code nor
+the table (integer division). It is known for a schedule closed over by a `jit` (its table a
+constant) and in the eager calls (which mark each table with its fact). A traced table (a schedule
+passed to a `jit`, a grid under `vmap`) keeps all the code, as do real-valued steps (they can lie past
+2**31). The values are the same either way: the code left out never runs for those steps.
 """
 
 from __future__ import annotations
