@@ -60,8 +60,8 @@ def _reaches(ends) -> bool:
 
 
 def _one(word) -> bool:
-    """Whether every row of a concrete double-word multiplier `(hi, lo)` is exactly 1."""
-    return bool(np.all((np.asarray(word[0]) <= 1) & (np.asarray(word[1]) <= 0)))
+    """`_is_one` of a concrete double-word multiplier `(hi, lo)`, true in every row."""
+    return bool(np.all(_is_one((np.asarray(word[0]), np.asarray(word[1])))))
 
 
 class RealTable(NamedTuple):
