@@ -254,15 +254,14 @@ def test_the_code_after_the_table_is_left_out_only_where_no_step_needs_it(s, fac
 
 def test_equal_cycles_known_when_traced_are_integer_division():
     # closed over (integer division in the program) and eager (marked), against t // period
-    length = {id(EQUAL_REAL): 37, id(EQUAL_REPEAT): 41, id(EQUAL_WARM): 39}
+    periods = [(EQUAL_REAL, 37), (EQUAL_REPEAT, 41), (EQUAL_WARM, 13 * 3)]  # in steps
     cases = []
-    for s in (EQUAL_REAL, EQUAL_REPEAT, EQUAL_WARM):
-        n, last = length[id(s)], INT32_MAX // length[id(s)]
+    for s, n in periods:
+        last = INT32_MAX // n
         restarts = [k * n for k in [1, 2, 255, 256, 257, 4099, last - 1, last]]
         cases.append((s, around(restarts) + [2**24 - 1, 2**24, 2**24 + 1, INT32_MAX]))
-    for (s, steps), got in zip(cases, modes_of(cases, closed=True)):
-        np.testing.assert_array_equal(got, [t // length[id(s)] for t in steps])
-        n = length[id(s)]
+    for (s, n), (_, steps), got in zip(periods, cases, modes_of(cases, closed=True)):
+        np.testing.assert_array_equal(got, [t // n for t in steps])
         want = [0.0731 * 0.5 * (1 + math.cos(math.pi * (t % n) / n)) for t in steps]
         peak = [0.9 ** (t // n) if s is EQUAL_REAL else 1.0 for t in steps]
         np.testing.assert_allclose(
